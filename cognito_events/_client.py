@@ -1,0 +1,468 @@
+"""``CognitoEventsClient``: orchestrates validation, signing, sending and retries."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import random as _random
+import sys
+import threading
+import time
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+from typing import Final
+from urllib.parse import quote, urlsplit
+
+import requests
+from requests.cookies import RequestsCookieJar
+from requests.structures import CaseInsensitiveDict
+
+from . import sigv4
+from ._credentials import Credentials, resolve_credentials
+from ._errors import (
+    CognitoEventsError,
+    NotAuthorizedError,
+    Problem,
+    ServiceError,
+    TransportError,
+    ValidationError,
+    error_from_response,
+)
+from ._retry import (
+    DEFAULT_RETRY_POLICY,
+    NO_RETRY_REFUND,
+    RetryPolicy,
+    RetryQuota,
+    apply_hint,
+    backoff_delay,
+    is_throttling,
+    is_transient,
+    retry_after_hint,
+)
+from ._transport import resolve_proxies, resolve_verify, send
+from ._validation import check_region, pool_region, validate_get, validate_set
+from ._version import __version__
+
+__all__ = ["DEFAULT_TIMEOUT", "CognitoEventsClient"]
+
+logger = logging.getLogger("cognito_events")
+
+#: (connect, read) seconds. Always set: a request never waits forever.
+DEFAULT_TIMEOUT: Final = (3.05, 30.0)
+SERVICE: Final = "cognito-sync"
+USER_AGENT: Final = (
+    f"cognito-events/{__version__} Python/{sys.version_info[0]}.{sys.version_info[1]}."
+    f"{sys.version_info[2]} requests/{requests.__version__}"
+)
+_JSON_HEADERS: Final = (("Content-Type", "application/json"),)
+_SKEW_MARKERS: Final = ("Signature expired", "Signature not yet current")
+# requests copies a prepared request's cookie jar when it meets a redirect (even one it
+# does not follow); this one stays empty because only copies of it are ever written.
+_NO_COOKIES: Final = RequestsCookieJar()
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _sleep(seconds: float) -> None:
+    time.sleep(seconds)  # looked up at call time, so patching time.sleep works
+
+
+def _jitter() -> float:
+    return _random.random()
+
+
+def _wrong_type(value: object, expected: type) -> bool:
+    """True when an optional argument is set to something of the wrong type."""
+    return value is not None and not isinstance(value, expected)
+
+
+def _check_timeout(value: object) -> tuple[tuple[float, float] | None, list[Problem]]:
+    def usable(number: object) -> bool:
+        return (
+            isinstance(number, int | float)
+            and not isinstance(number, bool)
+            and 0 < number < float("inf")
+        )
+
+    if usable(value):
+        seconds = float(value)  # type: ignore[arg-type]
+        return (seconds, seconds), []
+    if isinstance(value, tuple) and len(value) == 2 and all(usable(part) for part in value):
+        return (float(value[0]), float(value[1])), []
+    return None, [
+        Problem(
+            "timeout",
+            "must be a positive finite number of seconds or a (connect, read) pair of them, "
+            f"got {value!r}",
+        )
+    ]
+
+
+def _check_endpoint(value: object) -> tuple[str | None, list[Problem]]:
+    if value is None:
+        return None, []
+    if not isinstance(value, str):
+        return None, [Problem("endpoint_url", f"must be a str or None, not {type(value).__name__}")]
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None, [
+            Problem("endpoint_url", f"{value!r} is not an http(s) URL such as 'https://host:443'")
+        ]
+    if parts.query or parts.fragment or "@" in parts.netloc:
+        return None, [
+            Problem(
+                "endpoint_url",
+                f"{value!r} must not carry a query, a fragment or user info",
+            )
+        ]
+    return value.rstrip("/"), []
+
+
+class CognitoEventsClient:
+    """Sets and reads the Lambda functions bound to Cognito Sync events of identity pools.
+
+    Construction does no I/O; credentials are resolved at the first call and kept.
+    Thread-safe: one client may be shared by many threads. Use it as a context manager,
+    or call :meth:`close`, to release the HTTP session it created (never one passed in).
+    ``sleep``, ``random`` and ``clock`` replace the retry loop's waiting (``time.sleep``),
+    jitter (``random.random``) and clock (UTC now), so tests never wait.
+    """
+
+    def __init__(
+        self,
+        *,
+        region: str | None = None,
+        credentials: Credentials | None = None,
+        endpoint_url: str | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] | None = None,
+        random: Callable[[], float] | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        problems: list[Problem] = []
+        if region is None:
+            region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or None
+            if region is not None:
+                problems += check_region(region, "region (from AWS_REGION/AWS_DEFAULT_REGION)")
+        else:
+            problems += check_region(region)
+        endpoint, endpoint_problems = _check_endpoint(endpoint_url)
+        problems += endpoint_problems
+        checked_timeout, timeout_problems = _check_timeout(timeout)
+        problems += timeout_problems
+        if _wrong_type(retry, RetryPolicy):
+            problems.append(
+                Problem("retry", f"must be a RetryPolicy or None, not {type(retry).__name__}")
+            )
+        if _wrong_type(credentials, Credentials):
+            problems.append(
+                Problem(
+                    "credentials",
+                    f"must be a Credentials or None, not {type(credentials).__name__}",
+                )
+            )
+        if _wrong_type(session, requests.Session):
+            problems.append(
+                Problem(
+                    "session", f"must be a requests.Session or None, not {type(session).__name__}"
+                )
+            )
+        if problems:
+            raise ValidationError(problems)
+
+        self._region: str | None = region
+        self._endpoint_url = endpoint
+        self._timeout: tuple[float, float] = checked_timeout or DEFAULT_TIMEOUT
+        self._retry: RetryPolicy = retry or DEFAULT_RETRY_POLICY
+        self._quota = RetryQuota(self._retry.retry_quota)
+        self._explicit_credentials = credentials
+        self._credentials: Credentials | None = credentials
+        self._owns_session = session is None
+        self._session: requests.Session = session if session is not None else requests.Session()
+        self._verify = resolve_verify(self._session)
+        self._proxies: dict[str, dict[str, str]] = {}
+        self._lock = threading.Lock()
+        self._clock_offset = timedelta(0)
+        self._sleep = sleep or _sleep
+        self._random = random or _jitter
+        self._clock = clock or _utc_now
+        if endpoint is not None:
+            self._proxies[endpoint] = resolve_proxies(self._session, endpoint)
+
+    # -- public API ---------------------------------------------------------------------
+
+    @property
+    def region(self) -> str | None:
+        """The configured region, or None when each call takes its pool id's prefix."""
+        return self._region
+
+    @property
+    def endpoint_url(self) -> str | None:
+        """The configured endpoint, or None for the default regional endpoint."""
+        return self._endpoint_url
+
+    @property
+    def retry(self) -> RetryPolicy:
+        """The retry policy in force."""
+        return self._retry
+
+    @property
+    def clock_offset(self) -> timedelta:
+        """How far the service's clock is ahead of this machine's, as last measured."""
+        return self._clock_offset
+
+    def set_cognito_events(self, identity_pool_id: str, events: Mapping[str, str]) -> None:
+        """Bind a Lambda function to an event of an identity pool; ``""`` removes the binding.
+
+        ``events`` holds exactly one entry, e.g. ``{SYNC_TRIGGER: "arn:aws:lambda:…"}``;
+        other events of the pool are left as they are.
+        """
+        validate_set(identity_pool_id, events, self._region)
+        body = json.dumps({"Events": dict(events)}, separators=(",", ":")).encode()
+        self._call("SetCognitoEvents", "POST", identity_pool_id, body)
+
+    def get_cognito_events(self, identity_pool_id: str) -> dict[str, str]:
+        """Return the events of an identity pool and their Lambda ARNs (empty when none)."""
+        validate_get(identity_pool_id, self._region)
+        status, headers, content = self._call("GetCognitoEvents", "GET", identity_pool_id, None)
+        return _parse_events(status, headers, content)
+
+    def close(self) -> None:
+        """Release the connections of the session this client created; a session passed in
+        stays open. A closed client that is used again opens new connections."""
+        if self._owns_session:
+            self._session.close()
+
+    def __enter__(self) -> CognitoEventsClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        credentials = (
+            repr(self._credentials) if self._credentials is not None else "<resolved at first call>"
+        )
+        return (
+            f"CognitoEventsClient(region={self._region!r}, endpoint_url={self._endpoint_url!r}, "
+            f"credentials={credentials}, retry={self._retry!r}, timeout={self._timeout!r})"
+        )
+
+    # -- internals ----------------------------------------------------------------------
+
+    def _resolved_credentials(self) -> Credentials:
+        credentials = self._credentials
+        if credentials is None:
+            with self._lock:
+                if self._credentials is None:
+                    self._credentials = resolve_credentials(self._explicit_credentials)
+                credentials = self._credentials
+        return credentials
+
+    def _proxies_for(self, base: str) -> dict[str, str]:
+        proxies = self._proxies.get(base)
+        if proxies is None:
+            proxies = resolve_proxies(self._session, base)
+            self._proxies[base] = proxies
+        return proxies
+
+    def _prepare(
+        self,
+        method: str,
+        url: str,
+        body: bytes | None,
+        credentials: Credentials,
+        region: str,
+    ) -> requests.PreparedRequest:
+        signed = sigv4.sign_request(
+            method=method,
+            url=url,
+            headers=_JSON_HEADERS if body is not None else (),
+            body=body,
+            credentials=credentials,
+            region=region,
+            service=SERVICE,
+            timestamp=self._clock() + self._clock_offset,
+        )
+        if logger.isEnabledFor(logging.DEBUG):
+            _log_signing(method, url, signed, credentials.session_token)
+        headers: CaseInsensitiveDict[str] = CaseInsensitiveDict(signed.headers)
+        headers["User-Agent"] = USER_AGENT
+        if body is not None:
+            headers["Content-Length"] = str(len(body))
+        prepared = requests.PreparedRequest()
+        prepared.method = method
+        prepared.url = url
+        prepared.headers = headers
+        prepared.body = body
+        prepared._cookies = _NO_COOKIES  # type: ignore[attr-defined]
+        return prepared
+
+    def _call(
+        self, operation: str, method: str, identity_pool_id: str, body: bytes | None
+    ) -> tuple[int, Mapping[str, str], bytes]:
+        region = self._region or pool_region(identity_pool_id)
+        base = self._endpoint_url or f"https://cognito-sync.{region}.amazonaws.com"
+        url = f"{base}/identitypools/{quote(identity_pool_id, safe='')}/events"
+        proxies = self._proxies_for(base)
+        credentials = self._resolved_credentials()
+        policy = self._retry
+        attempts = 0
+        limit = policy.max_attempts
+        skew_corrected = False
+        retry_cost = 0
+        while True:
+            attempts += 1
+            headers: Mapping[str, str] = {}
+            try:
+                prepared = self._prepare(method, url, body, credentials, region)
+                status, headers, content = send(
+                    self._session,
+                    prepared,
+                    timeout=self._timeout,
+                    proxies=proxies,
+                    verify=self._verify,
+                    operation=operation,
+                )
+            except TransportError as exc:
+                error: CognitoEventsError = exc
+                exc.attempts = attempts
+            else:
+                if 200 <= status < 300:
+                    self._quota.release(retry_cost or NO_RETRY_REFUND)
+                    return status, headers, content
+                service_error = error_from_response(status, headers, content, attempts=attempts)
+                if not skew_corrected and self._correct_clock(service_error, headers):
+                    # A re-signed retry with the service's time; not charged to the budget.
+                    skew_corrected = True
+                    limit += 1
+                    continue
+                error = service_error
+            throttled = is_throttling(error)
+            if not (throttled or is_transient(error)):
+                raise error
+            if attempts >= limit:
+                raise error
+            cost = (
+                RetryPolicy.THROTTLING_RETRY_COST if throttled else RetryPolicy.TRANSIENT_RETRY_COST
+            )
+            if not self._quota.acquire(cost):
+                logger.debug(
+                    "Not retrying %s: the client's retry quota is exhausted (%s)",
+                    operation,
+                    self._quota,
+                )
+                raise error
+            retry_cost = cost
+            delay = backoff_delay(
+                policy, attempts - (1 if skew_corrected else 0), throttled, self._random()
+            )
+            delay = apply_hint(policy, delay, retry_after_hint(headers))
+            logger.debug(
+                "Retrying %s: attempt %d of %d failed with %s; next attempt in %.3f s%s",
+                operation,
+                attempts,
+                limit,
+                _error_label(error),
+                delay,
+                _request_id_suffix(error),
+            )
+            self._sleep(delay)
+
+    def _correct_clock(self, error: ServiceError, headers: Mapping[str, str]) -> bool:
+        """On a clock-skew rejection, learn the service's time from ``Date``; True if learned."""
+        if not (
+            isinstance(error, NotAuthorizedError)
+            and error.status_code == 403
+            and error.code == "InvalidSignatureException"
+            and any(marker in error.message for marker in _SKEW_MARKERS)
+        ):
+            return False
+        date = _header(headers, "Date")
+        if date is None:
+            return False
+        import email.utils  # only on this rare path: keeps import time down
+
+        try:
+            server_time = email.utils.parsedate_to_datetime(date)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return False
+        if server_time.tzinfo is None:
+            server_time = server_time.replace(tzinfo=UTC)
+        offset = server_time - self._clock()
+        self._clock_offset = offset
+        logger.debug(
+            "Clock skew: the service's clock is %.0f s off this machine's; re-signing%s",
+            offset.total_seconds(),
+            _request_id_suffix(error),
+        )
+        return True
+
+
+def _log_signing(
+    method: str, url: str, signed: sigv4.SignedRequest, session_token: str | None
+) -> None:
+    """One DEBUG line per attempt with what was signed; the token is redacted."""
+    canonical = signed.canonical_request
+    if session_token:
+        canonical = canonical.replace(session_token, "<redacted>")
+    logger.debug(
+        "Signing %s %s (signed headers %s)\ncanonical request:\n%s\nstring to sign:\n%s",
+        method,
+        url,
+        signed.signed_headers,
+        canonical,
+        signed.string_to_sign,
+    )
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    value = headers.get(name)
+    if value is None:
+        lowered = name.lower()
+        value = next((v for k, v in headers.items() if k.lower() == lowered), None)
+    return value
+
+
+def _error_label(error: CognitoEventsError) -> str:
+    if isinstance(error, ServiceError):
+        return f"{error.code or 'no error code'} (HTTP {error.status_code})"
+    return type(error).__name__
+
+
+def _request_id_suffix(error: CognitoEventsError) -> str:
+    if isinstance(error, ServiceError) and error.request_id:
+        return f" [request id {error.request_id}]"
+    return ""
+
+
+def _parse_events(status: int, headers: Mapping[str, str], content: bytes) -> dict[str, str]:
+    """Read ``{"Events": {...}}``; a malformed 2xx answer is a ``ServiceError``, never a crash."""
+    try:
+        document = json.loads(content) if content else {}
+    except ValueError:
+        document = None
+    events = document.get("Events", {}) if isinstance(document, dict) else None
+    if isinstance(events, dict) and all(
+        isinstance(key, str) and isinstance(value, str) for key, value in events.items()
+    ):
+        return events
+    shown = content[:200].decode("utf-8", errors="replace")
+    raise ServiceError(
+        status_code=status,
+        code=None,
+        message='GetCognitoEvents answered with a body that is not {"Events": {...}}: '
+        + repr(shown),
+        request_id=_header(headers, "x-amzn-RequestId"),
+    )

@@ -1,0 +1,326 @@
+"""The exception hierarchy, and the one place an AWS error response becomes an exception.
+
+::
+
+    CognitoEventsError
+     ├── ValidationError (also ValueError)   nothing was sent
+     ├── CredentialsError                    no usable credentials
+     ├── TransportError                      no response: timeout, reset, TLS, DNS
+     └── ServiceError                        the service answered non-2xx
+          ├── InvalidParameterError          InvalidParameterException and 400 validation codes
+          ├── NotAuthorizedError             signature, key and token codes; 401/403
+          ├── ResourceNotFoundError          ResourceNotFoundException; 404
+          ├── TooManyRequestsError           TooManyRequestsException and throttling codes; 429
+          └── InternalError                  InternalErrorException, ServiceUnavailable; 5xx
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+import attrs
+
+__all__ = [
+    "CognitoEventsError",
+    "CredentialsError",
+    "InternalError",
+    "InvalidParameterError",
+    "NotAuthorizedError",
+    "Problem",
+    "ResourceNotFoundError",
+    "ServiceError",
+    "TooManyRequestsError",
+    "TransportError",
+    "ValidationError",
+    "error_from_response",
+    "parse_error_code",
+]
+
+#: Longest message (in characters) kept from an error body that is not AWS-shaped JSON.
+MAX_MESSAGE_CHARS = 300
+
+
+class CognitoEventsError(Exception):
+    """Base class of every error this library raises."""
+
+
+@attrs.frozen
+class Problem:
+    """One thing wrong with one parameter: which parameter, and what is wrong."""
+
+    parameter: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.parameter}: {self.message}"
+
+
+class ValidationError(CognitoEventsError, ValueError):
+    """The input was refused before anything was sent; ``.problems`` lists every issue."""
+
+    def __init__(self, problems: tuple[Problem, ...] | list[Problem]) -> None:
+        self.problems: tuple[Problem, ...] = tuple(problems)
+        count = len(self.problems)
+        head = "1 problem" if count == 1 else f"{count} problems"
+        lines = "\n".join(f"  - {problem}" for problem in self.problems)
+        super().__init__(f"Invalid input ({head}); nothing was sent:\n{lines}")
+
+
+class CredentialsError(CognitoEventsError):
+    """No usable AWS credentials could be found, or the ones found are malformed."""
+
+
+class TransportError(CognitoEventsError):
+    """No HTTP response was received: connect or read timeout, reset, TLS or DNS failure.
+
+    ``.attempts`` is how many attempts were made; the underlying error is ``__cause__``.
+    """
+
+    def __init__(self, message: str, *, attempts: int = 1, retryable: bool = True) -> None:
+        super().__init__(message)
+        self.message = message
+        self.attempts = attempts
+        #: False when the request could not even be built (bad URL or header): not retried.
+        self.retryable = retryable
+
+    def __str__(self) -> str:
+        suffix = "" if self.attempts == 1 else f" (after {self.attempts} attempts)"
+        return f"{self.message}{suffix}"
+
+
+class ServiceError(CognitoEventsError):
+    """The service answered with a non-2xx status.
+
+    ``.code`` is the raw AWS error code (None when the answer carried none), ``.message``
+    the service's message, ``.request_id`` the ``x-amzn-RequestId`` to quote to AWS
+    Support, ``.attempts`` how many attempts the call made.
+    """
+
+    def __init__(
+        self,
+        *,
+        status_code: int,
+        code: str | None,
+        message: str,
+        request_id: str | None,
+        attempts: int = 1,
+    ) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.code = code
+        self.message = message
+        self.request_id = request_id
+        self.attempts = attempts
+
+    def __str__(self) -> str:
+        head = f"{self.code} (HTTP {self.status_code})" if self.code else f"HTTP {self.status_code}"
+        text = f"{head}: {self.message}"
+        if self.request_id:
+            text += f" [request id {self.request_id}]"
+        if self.attempts > 1:
+            text += f" (after {self.attempts} attempts)"
+        return text
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(status_code={self.status_code!r}, code={self.code!r}, "
+            f"message={self.message!r}, request_id={self.request_id!r}, "
+            f"attempts={self.attempts!r})"
+        )
+
+
+class InvalidParameterError(ServiceError):
+    """The service refused a parameter (``InvalidParameterException`` and kin, HTTP 400)."""
+
+
+class NotAuthorizedError(ServiceError):
+    """Authentication or authorization failed: bad signature, unknown key, expired token."""
+
+
+class ResourceNotFoundError(ServiceError):
+    """The identity pool does not exist (in this account and region)."""
+
+
+class TooManyRequestsError(ServiceError):
+    """The request was throttled (HTTP 429 or a throttling code); retried before raising."""
+
+
+class InternalError(ServiceError):
+    """The service failed on its side (HTTP 5xx); 500/502/503/504 are retried first."""
+
+
+_INVALID_PARAMETER_CODES = frozenset(
+    {
+        "InvalidParameterException",
+        "InvalidParameterValueException",
+        "InvalidParameterCombination",
+        "InvalidParameterValue",
+        "InvalidQueryParameter",
+        "MissingParameter",
+        "MalformedQueryString",
+        "SerializationException",
+        "ValidationException",
+        "ValidationError",
+    }
+)
+_NOT_AUTHORIZED_CODES = frozenset(
+    {
+        "NotAuthorizedException",
+        "AccessDeniedException",
+        "AccessDenied",
+        "UnrecognizedClientException",
+        "InvalidSignatureException",
+        "IncompleteSignatureException",
+        "IncompleteSignature",
+        "MissingAuthenticationTokenException",
+        "MissingAuthenticationToken",
+        "ExpiredTokenException",
+        "ExpiredToken",
+        "InvalidClientTokenId",
+        "SignatureDoesNotMatch",
+        "RequestExpired",
+        "AuthFailure",
+    }
+)
+_NOT_FOUND_CODES = frozenset({"ResourceNotFoundException"})
+#: Throttling codes, as the AWS SDKs' standard retry mode lists them, plus Cognito Sync's own.
+THROTTLING_CODES = frozenset(
+    {
+        "TooManyRequestsException",
+        "ThrottlingException",
+        "Throttling",
+        "ThrottledException",
+        "RequestThrottledException",
+        "RequestThrottled",
+        "ProvisionedThroughputExceededException",
+        "TransactionInProgressException",
+        "RequestLimitExceeded",
+        "BandwidthLimitExceeded",
+        "LimitExceededException",
+        "SlowDown",
+        "PriorRequestNotComplete",
+        "EC2ThrottledException",
+        "LambdaThrottledException",
+    }
+)
+_INTERNAL_CODES = frozenset(
+    {
+        "InternalErrorException",
+        "InternalError",
+        "InternalFailure",
+        "InternalServerError",
+        "InternalServerException",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+    }
+)
+
+_CLASS_BY_CODE: dict[str, type[ServiceError]] = {
+    **dict.fromkeys(_INVALID_PARAMETER_CODES, InvalidParameterError),
+    **dict.fromkeys(_NOT_AUTHORIZED_CODES, NotAuthorizedError),
+    **dict.fromkeys(_NOT_FOUND_CODES, ResourceNotFoundError),
+    **dict.fromkeys(THROTTLING_CODES, TooManyRequestsError),
+    **dict.fromkeys(_INTERNAL_CODES, InternalError),
+}
+
+
+def _class_for(status_code: int, code: str | None) -> type[ServiceError]:
+    """Pick the class by AWS error code first, by HTTP status only when the code is unknown."""
+    if code is not None:
+        known = _CLASS_BY_CODE.get(code)
+        if known is not None:
+            return known
+    if status_code in (401, 403):
+        return NotAuthorizedError
+    if status_code == 404:
+        return ResourceNotFoundError
+    if status_code == 429:
+        return TooManyRequestsError
+    if 500 <= status_code <= 599:
+        return InternalError
+    return ServiceError
+
+
+def parse_error_code(raw: str | None) -> str | None:
+    """Reduce an AWS error code to its bare name, as the SDKs do.
+
+    ``aws.protocoltests#FooError:http://internal.amazon.com/`` becomes ``FooError``.
+    """
+    if not raw:
+        return None
+    code = raw.split(":", 1)[0]
+    code = code.rsplit("#", 1)[-1].strip()
+    return code or None
+
+
+def _truncate(text: str) -> str:
+    text = " ".join(text.split())
+    if len(text) > MAX_MESSAGE_CHARS:
+        return text[:MAX_MESSAGE_CHARS] + "…"
+    return text
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    """Case-insensitive header lookup that works on a plain dict too."""
+    value = headers.get(name)
+    if value is not None:
+        return value
+    lowered = name.lower()
+    for key, candidate in headers.items():
+        if key.lower() == lowered:
+            return candidate
+    return None
+
+
+def _describe_body(body: bytes, content_type: str | None) -> str:
+    if not body:
+        return "the response had an empty body"
+    text = body.decode("utf-8", errors="replace")
+    kind = content_type.split(";", 1)[0].strip() if content_type else "unknown content type"
+    return f"the response body was not AWS error JSON ({kind}): {_truncate(text)!r}"
+
+
+def error_from_response(
+    status_code: int, headers: Mapping[str, str], body: bytes, *, attempts: int = 1
+) -> ServiceError:
+    """Build the typed error for a non-2xx answer; never raises while parsing.
+
+    The code comes from ``x-amzn-ErrorType``, then the body's ``code``/``Code``, then
+    ``__type``; the message from ``message``/``Message``.
+    """
+    document: object = None
+    if body:
+        try:
+            document = json.loads(body)
+        except ValueError:  # JSONDecodeError and UnicodeDecodeError both are
+            document = None
+    fields: Mapping[str, object] = document if isinstance(document, dict) else {}
+
+    raw_code = _header(headers, "x-amzn-ErrorType")
+    if not raw_code:
+        for key in ("code", "Code", "__type"):
+            candidate = fields.get(key)
+            if isinstance(candidate, str) and candidate:
+                raw_code = candidate
+                break
+    code = parse_error_code(raw_code)
+
+    message: str | None = None
+    for key in ("message", "Message"):
+        candidate = fields.get(key)
+        if isinstance(candidate, str):
+            message = _truncate(candidate)
+            break
+    if message is None:
+        message = _describe_body(body, _header(headers, "Content-Type"))
+
+    request_id = _header(headers, "x-amzn-RequestId") or _header(headers, "x-amz-request-id")
+    cls = _class_for(status_code, code)
+    return cls(
+        status_code=status_code,
+        code=code,
+        message=message,
+        request_id=request_id,
+        attempts=attempts,
+    )

@@ -1,0 +1,185 @@
+"""Client-side validation of every input, with every problem reported at once.
+
+The rules are the service's own (see the SetCognitoEvents reference), checked before any
+I/O so a bad call costs nothing and says exactly what to fix.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from ._errors import Problem, ValidationError
+
+__all__ = [
+    "EVENT_TYPES",
+    "SYNC_TRIGGER",
+    "check_events",
+    "check_identity_pool_id",
+    "check_region",
+    "pool_region",
+    "validate_get",
+    "validate_set",
+]
+
+#: The Cognito Sync event that runs a Lambda function when a dataset is synchronized.
+SYNC_TRIGGER = "SyncTrigger"
+#: Every event type the service documents.
+EVENT_TYPES = frozenset({SYNC_TRIGGER})
+
+POOL_ID_MAX_LENGTH = 55
+_POOL_ID = re.compile(r"[\w-]+:[0-9a-f-]+", re.ASCII)
+_USER_POOL_ID = re.compile(r"[\w-]+_[0-9A-Za-z]+", re.ASCII)
+_REGION = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*", re.ASCII)
+_LAMBDA_ARN = re.compile(
+    r"arn:aws[a-zA-Z-]*:lambda:[a-z]{2}(?:-[a-z0-9]+)+-\d{1,2}:\d{12}:function:"
+    r"[A-Za-z0-9_-]{1,64}(?::(?:\$LATEST|[A-Za-z0-9_-]{1,128}))?",
+    re.ASCII,
+)
+_SHOWN_CHARS = 80
+
+
+def _show(value: object) -> str:
+    """A short, safe rendering of a rejected value for a problem message."""
+    text = repr(value)
+    return text if len(text) <= _SHOWN_CHARS else text[: _SHOWN_CHARS - 1] + "…"
+
+
+def check_identity_pool_id(value: object, parameter: str = "identity_pool_id") -> list[Problem]:
+    """Problems with an identity pool id (``<region>:<guid>``, 1-55 characters)."""
+    if not isinstance(value, str):
+        return [Problem(parameter, f"must be a str, not {type(value).__name__}")]
+    if not value:
+        return [Problem(parameter, "must not be empty")]
+    problems: list[Problem] = []
+    if len(value) > POOL_ID_MAX_LENGTH:
+        problems.append(
+            Problem(parameter, f"must be at most {POOL_ID_MAX_LENGTH} characters, got {len(value)}")
+        )
+    if _POOL_ID.fullmatch(value) is None:
+        message = (
+            f"{_show(value)} is not an identity pool id: expected "
+            "'<region>:<guid>' such as 'us-east-1:0f7e2b2c-1111-2222-3333-444455556666' "
+            r"(pattern [\w-]+:[0-9a-f-]+)"
+        )
+        if _USER_POOL_ID.fullmatch(value) is not None:
+            message += (
+                "; this looks like a Cognito user pool id, but Cognito Sync takes the id "
+                "of an identity pool (Cognito console > Identity pools)"
+            )
+        problems.append(Problem(parameter, message))
+    return problems
+
+
+def pool_region(identity_pool_id: str) -> str:
+    """The region prefix of a (valid) identity pool id."""
+    return identity_pool_id.split(":", 1)[0]
+
+
+def check_region(value: object, parameter: str = "region") -> list[Problem]:
+    """Problems with a region name such as ``us-east-1``."""
+    if not isinstance(value, str):
+        return [Problem(parameter, f"must be a str, not {type(value).__name__}")]
+    if _REGION.fullmatch(value) is None:
+        return [Problem(parameter, f"{_show(value)} is not a region name such as 'us-east-1'")]
+    return []
+
+
+def _close_event_type(name: str) -> str | None:
+    import difflib  # only on the error path: keeps import time down
+
+    matches = difflib.get_close_matches(name, sorted(EVENT_TYPES), n=1, cutoff=0.6)
+    if not matches:
+        lowered = {event.lower(): event for event in EVENT_TYPES}
+        return lowered.get(name.lower())
+    return matches[0]
+
+
+def check_events(value: object, parameter: str = "events") -> list[Problem]:
+    """Problems with an events mapping: exactly one known event type to '' or a Lambda ARN."""
+    if not isinstance(value, Mapping):
+        return [
+            Problem(
+                parameter,
+                f"must be a mapping such as {{'{SYNC_TRIGGER}': '<lambda arn>'}}, "
+                f"not {type(value).__name__}",
+            )
+        ]
+    if len(value) != 1:
+        if not value:
+            why = "it is empty, which would change nothing"
+        else:
+            why = f"it has {len(value)} (the service takes at most one per request)"
+        return [Problem(parameter, f"must hold exactly one event type; {why}")]
+    problems: list[Problem] = []
+    [(name, arn)] = value.items()
+    if not isinstance(name, str):
+        problems.append(Problem(parameter, f"event type must be a str, not {type(name).__name__}"))
+    elif name not in EVENT_TYPES:
+        message = f"unknown event type {_show(name)}; known: {', '.join(sorted(EVENT_TYPES))}"
+        suggestion = _close_event_type(name)
+        if suggestion is not None:
+            message += f" (did you mean {suggestion!r}?)"
+        problems.append(Problem(parameter, message))
+    label = f"{parameter}[{name!r}]" if isinstance(name, str) else parameter
+    if not isinstance(arn, str):
+        problems.append(
+            Problem(
+                label,
+                f"must be a str (a Lambda function ARN, or '' to remove), not {type(arn).__name__}",
+            )
+        )
+    elif arn and _LAMBDA_ARN.fullmatch(arn) is None:
+        problems.append(
+            Problem(
+                label,
+                f"{_show(arn)} is not a Lambda function ARN: expected "
+                "'arn:aws:lambda:<region>:<12-digit account>:function:<name>[:<version or alias>]'"
+                ", or '' to remove the binding",
+            )
+        )
+    return problems
+
+
+def _check_region_match(identity_pool_id: object, region: str | None) -> list[Problem]:
+    if not isinstance(identity_pool_id, str) or _POOL_ID.fullmatch(identity_pool_id) is None:
+        return []
+    prefix = pool_region(identity_pool_id)
+    if region is None:
+        # The endpoint is derived from the prefix, so it must be a usable region name.
+        if _REGION.fullmatch(prefix) is None:
+            return [
+                Problem(
+                    "identity_pool_id",
+                    f"region prefix {prefix!r} is not a region name such as 'us-east-1', "
+                    "and no region is configured to fall back on",
+                )
+            ]
+        return []
+    if prefix == region:
+        return []
+    return [
+        Problem(
+            "identity_pool_id",
+            f"belongs to region {prefix!r} but the client is configured for region {region!r}; "
+            "the service would answer ResourceNotFoundException. Use a client for "
+            f"region {prefix!r}",
+        )
+    ]
+
+
+def validate_set(identity_pool_id: object, events: object, region: str | None) -> None:
+    """Raise ``ValidationError`` listing every problem with a SetCognitoEvents call."""
+    problems = check_identity_pool_id(identity_pool_id)
+    problems += check_events(events)
+    problems += _check_region_match(identity_pool_id, region)
+    if problems:
+        raise ValidationError(problems)
+
+
+def validate_get(identity_pool_id: object, region: str | None) -> None:
+    """Raise ``ValidationError`` listing every problem with a GetCognitoEvents call."""
+    problems = check_identity_pool_id(identity_pool_id)
+    problems += _check_region_match(identity_pool_id, region)
+    if problems:
+        raise ValidationError(problems)

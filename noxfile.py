@@ -1,0 +1,58 @@
+"""Developer tasks: ``nox -s tests lint typecheck docs bench``."""
+
+from __future__ import annotations
+
+import shutil
+
+import nox
+
+nox.options.sessions = ["tests", "lint", "typecheck", "docs"]
+nox.options.reuse_existing_virtualenvs = True
+
+SUPPORTED = ("3.11", "3.12", "3.13")
+#: Every supported interpreter found on this machine (CI provides all three).
+PRESENT = [version for version in SUPPORTED if shutil.which(f"python{version}")] or ["3.11"]
+
+
+@nox.session(python=PRESENT)
+def tests(session: nox.Session) -> None:
+    """Run the test suite with line coverage of the package (at least 95 %)."""
+    session.install("-e", ".[test]")
+    session.run(
+        "pytest",
+        "--cov=cognito_events",
+        "--cov-report=term-missing",
+        "--cov-fail-under=95",
+        *session.posargs,
+    )
+
+
+@nox.session(python=PRESENT[0])
+def lint(session: nox.Session) -> None:
+    """ruff check and ruff format --check over everything."""
+    session.install("ruff>=0.6")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python=PRESENT[0])
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict on the package, the tests and this file."""
+    session.install("-e", ".[test]", "mypy>=1.10", "types-requests>=2.32", "nox>=2024.4")
+    session.run("mypy", "--strict", "cognito_events", "tests", "noxfile.py")
+
+
+@nox.session(python=PRESENT[0])
+def docs(session: nox.Session) -> None:
+    """Build the Sphinx site; any warning fails the build."""
+    session.install("-e", ".", "sphinx>=7")
+    session.run(
+        "sphinx-build", "-W", "--keep-going", "-n", "-b", "html", "docs", "docs/_build/html"
+    )
+
+
+@nox.session(python=PRESENT[0])
+def bench(session: nox.Session) -> None:
+    """Speed and memory against boto3 and the requests floor, side by side."""
+    session.install("-e", ".[bench]")
+    session.run("python", "benchmarks/bench.py", *session.posargs)

@@ -1,0 +1,226 @@
+"""Error parsing and classification: code first, status second, never a crash."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cognito_events import (
+    CognitoEventsError,
+    CredentialsError,
+    InternalError,
+    InvalidParameterError,
+    NotAuthorizedError,
+    Problem,
+    ResourceNotFoundError,
+    ServiceError,
+    TooManyRequestsError,
+    TransportError,
+    ValidationError,
+)
+from cognito_events._errors import MAX_MESSAGE_CHARS, error_from_response, parse_error_code
+
+
+def _json(**fields: object) -> bytes:
+    return json.dumps(fields).encode()
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "expected"),
+    [
+        (400, "InvalidParameterException", InvalidParameterError),
+        (400, "ValidationException", InvalidParameterError),
+        (400, "SerializationException", InvalidParameterError),
+        (403, "NotAuthorizedException", NotAuthorizedError),
+        (400, "AccessDeniedException", NotAuthorizedError),
+        (403, "UnrecognizedClientException", NotAuthorizedError),
+        (403, "InvalidSignatureException", NotAuthorizedError),
+        (403, "IncompleteSignatureException", NotAuthorizedError),
+        (403, "MissingAuthenticationTokenException", NotAuthorizedError),
+        (400, "ExpiredTokenException", NotAuthorizedError),
+        (404, "ResourceNotFoundException", ResourceNotFoundError),
+        (429, "TooManyRequestsException", TooManyRequestsError),
+        (400, "ThrottlingException", TooManyRequestsError),
+        (429, "LambdaThrottledException", TooManyRequestsError),
+        (400, "LimitExceededException", TooManyRequestsError),
+        (500, "InternalErrorException", InternalError),
+        (503, "ServiceUnavailable", InternalError),
+        # Unknown codes fall back on the status.
+        (401, "SomethingNew", NotAuthorizedError),
+        (403, None, NotAuthorizedError),
+        (404, "Whatever", ResourceNotFoundError),
+        (429, None, TooManyRequestsError),
+        (502, None, InternalError),
+        (599, "Odd", InternalError),
+        (400, "ConcurrentModificationException", ServiceError),
+        (409, None, ServiceError),
+        (302, None, ServiceError),
+        # The code wins over the status.
+        (500, "ResourceNotFoundException", ResourceNotFoundError),
+    ],
+)
+def test_class_by_code_then_status(
+    status: int, code: str | None, expected: type[ServiceError]
+) -> None:
+    headers = {"x-amzn-ErrorType": code} if code else {}
+    error = error_from_response(status, headers, _json(message="m"))
+    assert type(error) is expected
+    assert error.code == code
+    assert error.status_code == status
+
+
+@pytest.mark.parametrize(
+    ("headers", "body", "code"),
+    [
+        (
+            {"x-amzn-ErrorType": "InvalidParameterException:http://internal/"},
+            b"",
+            "InvalidParameterException",
+        ),
+        ({"X-Amzn-Errortype": "ResourceNotFoundException"}, b"", "ResourceNotFoundException"),
+        ({}, _json(code="TooManyRequestsException"), "TooManyRequestsException"),
+        ({}, _json(Code="InternalErrorException"), "InternalErrorException"),
+        (
+            {},
+            _json(__type="com.amazonaws.cognito.sync#NotAuthorizedException"),
+            "NotAuthorizedException",
+        ),
+        (
+            {},
+            _json(__type="aws.protocoltests.restjson#FooError:http://internal.amazon.com/"),
+            "FooError",
+        ),
+        # The header comes first, then code, then __type.
+        ({"x-amzn-ErrorType": "A"}, _json(code="B", __type="C"), "A"),
+        ({}, _json(code="B", __type="C"), "B"),
+        ({}, _json(code=5, __type="C"), "C"),
+        ({}, b"<html>oops</html>", None),
+    ],
+)
+def test_code_is_read_as_the_sdks_read_it(
+    headers: dict[str, str], body: bytes, code: str | None
+) -> None:
+    assert error_from_response(400, headers, body).code == code
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (None, None),
+        ("", None),
+        ("Plain", "Plain"),
+        ("ns#Name", "Name"),
+        ("a.b#c#Name:extra:more", "Name"),
+        (":nothing", None),
+    ],
+)
+def test_parse_error_code(raw: str | None, expected: str | None) -> None:
+    assert parse_error_code(raw) == expected
+
+
+def test_message_request_id_and_str() -> None:
+    error = error_from_response(
+        400,
+        {"x-amzn-ErrorType": "InvalidParameterException", "x-amzn-RequestId": "rid-1"},
+        _json(message="1 validation error detected"),
+    )
+    assert error.message == "1 validation error detected"
+    assert error.request_id == "rid-1"
+    assert str(error) == (
+        "InvalidParameterException (HTTP 400): 1 validation error detected [request id rid-1]"
+    )
+    assert "rid-1" in repr(error)
+
+
+def test_capitalised_message_field_and_attempts_in_str() -> None:
+    error = error_from_response(503, {}, _json(Message="Slow down"), attempts=3)
+    assert error.message == "Slow down"
+    assert error.attempts == 3
+    assert str(error) == "HTTP 503: Slow down (after 3 attempts)"
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "fragment"),
+    [
+        (b"", None, "empty body"),
+        (b"<html><body>Bad Gateway</body></html>", "text/html", "text/html"),
+        (b"not json at all", None, "not json at all"),
+        (b'{"truncated": ', "application/json", "truncated"),
+        (b"[1, 2, 3]", "application/json", "[1, 2, 3]"),
+        (b"\xff\xfe\x00garbage", None, "garbage"),
+    ],
+)
+def test_non_json_bodies_still_classify_and_explain(
+    body: bytes, content_type: str | None, fragment: str
+) -> None:
+    headers = {"Content-Type": content_type} if content_type else {}
+    error = error_from_response(502, headers, body)
+    assert isinstance(error, InternalError)
+    assert fragment in error.message
+
+
+def test_long_bodies_are_truncated() -> None:
+    error = error_from_response(500, {}, b"x" * 100_000)
+    assert len(error.message) < MAX_MESSAGE_CHARS + 100
+    long_message = error_from_response(400, {}, _json(message="y" * 10_000)).message
+    assert len(long_message) <= MAX_MESSAGE_CHARS + 1
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(
+    status=st.integers(min_value=100, max_value=999),
+    headers=st.dictionaries(
+        st.sampled_from(["x-amzn-ErrorType", "x-amzn-RequestId", "Content-Type", "X-Other"]),
+        st.text(max_size=40),
+    ),
+    body=st.one_of(
+        st.binary(max_size=300),
+        st.dictionaries(
+            st.sampled_from(["code", "Code", "__type", "message", "Message"]),
+            st.one_of(st.text(max_size=30), st.integers(), st.none(), st.lists(st.integers())),
+        ).map(lambda d: json.dumps(d).encode()),
+    ),
+)
+def test_any_answer_yields_a_service_error(
+    status: int, headers: dict[str, str], body: bytes
+) -> None:
+    error = error_from_response(status, headers, body)
+    assert isinstance(error, ServiceError)
+    assert isinstance(error.message, str)
+    assert len(error.message) <= MAX_MESSAGE_CHARS + 200
+    str(error)
+    repr(error)
+
+
+def test_hierarchy() -> None:
+    for cls in (ValidationError, CredentialsError, TransportError, ServiceError):
+        assert issubclass(cls, CognitoEventsError)
+    assert issubclass(ValidationError, ValueError)
+    for cls in (
+        InvalidParameterError,
+        NotAuthorizedError,
+        ResourceNotFoundError,
+        TooManyRequestsError,
+        InternalError,
+    ):
+        assert issubclass(cls, ServiceError)
+
+
+def test_validation_error_lists_every_problem() -> None:
+    error = ValidationError([Problem("a", "is bad"), Problem("b", "is worse")])
+    assert error.problems == (Problem("a", "is bad"), Problem("b", "is worse"))
+    text = str(error)
+    assert "2 problems" in text
+    assert "a: is bad" in text
+    assert "b: is worse" in text
+    assert str(ValidationError([Problem("x", "y")])) == (
+        "Invalid input (1 problem); nothing was sent:\n  - x: y"
+    )
+
+
+def test_transport_error_str() -> None:
+    assert str(TransportError("boom")) == "boom"
+    assert str(TransportError("boom", attempts=3)) == "boom (after 3 attempts)"
