@@ -687,6 +687,14 @@ def test_clock_skew_is_retried_only_once(mocker: requests_mock.Mocker) -> None:
                 "Date": "Thu, 26 Nov 2026 12:30:00 GMT",
             },
         },
+        {
+            "status_code": 400,
+            "json": {"message": "Signature expired: 20261126T120001Z is now earlier than ..."},
+            "headers": {
+                "x-amzn-ErrorType": "InvalidSignatureException",
+                "Date": "Thu, 26 Nov 2026 12:30:00 GMT",
+            },
+        },
     ],
 )
 def test_other_403s_are_not_retried(mocker: requests_mock.Mocker, response: dict[str, Any]) -> None:
