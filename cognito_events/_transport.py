@@ -71,7 +71,7 @@ def send(
     request: requests.PreparedRequest,
     *,
     timeout: tuple[float, float],
-    proxies: Mapping[str, str],
+    proxies: dict[str, str],
     verify: bool | str,
     operation: str,
 ) -> HttpAnswer:
@@ -81,7 +81,7 @@ def send(
             request,
             timeout=timeout,
             allow_redirects=False,
-            proxies=dict(proxies),
+            proxies=proxies,
             verify=verify,
             stream=False,
             cert=session.cert,

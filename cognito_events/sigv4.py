@@ -22,6 +22,7 @@ __all__ = [
     "ALGORITHM",
     "EMPTY_SHA256",
     "ParsedAuthorization",
+    "RequestTemplate",
     "SignedRequest",
     "SigningCredentials",
     "authorization_header",
@@ -297,6 +298,129 @@ def _host_from_url(scheme: str, netloc: str) -> str:
 # --------------------------------------------------------------------------- signing
 
 
+class RequestTemplate:
+    """A request shape (method, URL, headers) prepared once and signed many times.
+
+    Everything that depends only on the shape (canonical URI and query, Host, the
+    canonical headers around the signer's own) is computed here, so :meth:`sign` does
+    only the per-request work: the time, the body hash, the token and the HMACs.
+    """
+
+    __slots__ = ("_head", "_headers", "_layouts", "_static")
+
+    def __init__(
+        self,
+        *,
+        method: str,
+        url: str,
+        headers: Mapping[str, str] | Sequence[tuple[str, str]],
+        normalize_path: bool = True,
+    ) -> None:
+        parts = urlsplit(url)
+        items: Iterable[tuple[str, str]] = (
+            headers.items() if isinstance(headers, Mapping) else headers
+        )
+        out = list(items)
+        grouped = _group_headers(out)
+        reserved = _RESERVED_HEADERS.intersection(grouped)
+        if reserved:
+            raise ValueError(
+                f"header {min(reserved)!r} is added by the signer and must not be passed in"
+            )
+        if "host" not in grouped:
+            host = _host_from_url(parts.scheme, parts.netloc)
+            out.append(("Host", host))
+            grouped["host"] = host
+        self._headers = tuple(out)
+        self._static = grouped
+        self._head = (
+            f"{method.upper()}\n{canonical_uri(parts.path, normalize=normalize_path)}\n"
+            f"{canonical_query(parts.query)}\n"
+        )
+        self._layouts: dict[tuple[bool, bool], tuple[tuple[str, ...], tuple[str, ...], str]] = {}
+
+    def _layout(
+        self, token: bool, content_sha: bool
+    ) -> tuple[tuple[str, ...], tuple[str, ...], str]:
+        """The canonical header block as fixed text around the per-request values.
+
+        Returns (texts, slots, signed headers): the block is texts[0], value of slots[0],
+        texts[1], … in order.
+        """
+        layout = self._layouts.get((token, content_sha))
+        if layout is not None:
+            return layout
+        dynamic = ["x-amz-date"]
+        if token:
+            dynamic.append("x-amz-security-token")
+        if content_sha:
+            if "x-amz-content-sha256" in self._static:
+                raise ValueError(
+                    "header 'x-amz-content-sha256' is added by the signer when "
+                    "content_sha256_header=True and must not be passed in"
+                )
+            dynamic.append("x-amz-content-sha256")
+        names = sorted([*self._static, *dynamic])
+        texts: list[str] = []
+        slots: list[str] = []
+        pending = ""
+        for name in names:
+            if name in self._static:
+                pending += f"{name}:{self._static[name]}\n"
+            else:
+                texts.append(pending + f"{name}:")
+                slots.append(name)
+                pending = "\n"
+        texts.append(pending)
+        layout = (tuple(texts), tuple(slots), ";".join(names))
+        self._layouts[(token, content_sha)] = layout
+        return layout
+
+    def sign(
+        self,
+        *,
+        body: bytes | str | None,
+        credentials: SigningCredentials,
+        region: str,
+        service: str,
+        timestamp: datetime,
+        content_sha256_header: bool = False,
+        omit_session_token: bool = False,
+    ) -> SignedRequest:
+        """Sign one request of this shape at ``timestamp``; see :func:`sign_request`."""
+        amz_date = format_amz_date(timestamp)
+        token = credentials.session_token
+        body_hash = payload_hash(body)
+        sign_token = bool(token) and not omit_session_token
+        texts, slots, signed = self._layout(sign_token, content_sha256_header)
+        values = {
+            "x-amz-date": amz_date,
+            "x-amz-security-token": " ".join(token.split()) if token else "",
+            "x-amz-content-sha256": body_hash,
+        }
+        block = texts[0]
+        for index, slot in enumerate(slots, 1):
+            block += values[slot] + texts[index]
+        creq = f"{self._head}{block}\n{signed}\n{body_hash}"
+        date = amz_date[:8]
+        scope = credential_scope(date=date, region=region, service=service)
+        sts = f"{ALGORITHM}\n{amz_date}\n{scope}\n{_sha256(creq.encode('utf-8')).hexdigest()}"
+        key = signing_key(credentials.secret_access_key, date, region, service)
+        sig = _hmac_new(key, sts.encode("utf-8"), _sha256).hexdigest()
+        auth = (
+            f"{ALGORITHM} Credential={credentials.access_key_id}/{scope}, "
+            f"SignedHeaders={signed}, Signature={sig}"
+        )
+        out = [*self._headers, ("X-Amz-Date", amz_date)]
+        if token:
+            out.append(("X-Amz-Security-Token", token))
+        if content_sha256_header:
+            out.append(("x-amz-content-sha256", body_hash))
+        out.append(("Authorization", auth))
+        # Positional: measurably cheaper than keywords for the generated attrs __init__.
+        return SignedRequest(tuple(out), creq, sts, sig, signed, auth)
+
+
 def sign_request(
     *,
     method: str,
@@ -315,65 +439,23 @@ def sign_request(
 
     Every given header is signed (the input is not mutated); the signer appends Host (if
     absent), X-Amz-Date, the session token, x-amz-content-sha256 (if asked) and Authorization.
+    ``normalize_path`` removes ``.``/``..``/empty path segments first (every service but
+    S3); ``content_sha256_header`` adds and signs ``x-amz-content-sha256``;
+    ``omit_session_token`` sends the token unsigned (an STS special case).
+    To sign many requests of one shape, build a :class:`RequestTemplate` once.
     """
-    amz_date = format_amz_date(timestamp)
-    parts = urlsplit(url)
-
-    items: Iterable[tuple[str, str]] = headers.items() if isinstance(headers, Mapping) else headers
-    out: list[tuple[str, str]] = []
-    grouped: dict[str, str] = {}
-    for name, value in items:
-        out.append((name, value))
-        lname = name.lower()
-        canon = " ".join(value.split())
-        previous = grouped.get(lname)
-        if previous is None:
-            if lname in _RESERVED_HEADERS:
-                raise ValueError(
-                    f"header {name!r} is added by the signer and must not be passed in"
-                )
-            grouped[lname] = canon
-        else:
-            grouped[lname] = f"{previous},{canon}"
-
-    if "host" not in grouped:
-        host = _host_from_url(parts.scheme, parts.netloc)
-        out.append(("Host", host))
-        grouped["host"] = host
-    out.append(("X-Amz-Date", amz_date))
-    grouped["x-amz-date"] = amz_date
-    token = credentials.session_token
-    if token:
-        out.append(("X-Amz-Security-Token", token))
-        if not omit_session_token:
-            grouped["x-amz-security-token"] = token
-    body_hash = payload_hash(body)
-    if content_sha256_header:
-        if "x-amz-content-sha256" in grouped:
-            raise ValueError(
-                "header 'x-amz-content-sha256' is added by the signer when "
-                "content_sha256_header=True and must not be passed in"
-            )
-        out.append(("x-amz-content-sha256", body_hash))
-        grouped["x-amz-content-sha256"] = body_hash
-
-    block, signed = _render_headers(grouped)
-    creq = (
-        f"{method.upper()}\n{canonical_uri(parts.path, normalize=normalize_path)}\n"
-        f"{canonical_query(parts.query)}\n{block}\n{signed}\n{body_hash}"
+    template = RequestTemplate(
+        method=method, url=url, headers=headers, normalize_path=normalize_path
     )
-    date = amz_date[:8]
-    scope = credential_scope(date=date, region=region, service=service)
-    sts = f"{ALGORITHM}\n{amz_date}\n{scope}\n{_sha256(creq.encode('utf-8')).hexdigest()}"
-    key = signing_key(credentials.secret_access_key, date, region, service)
-    sig = _hmac_new(key, sts.encode("utf-8"), _sha256).hexdigest()
-    auth = (
-        f"{ALGORITHM} Credential={credentials.access_key_id}/{scope}, "
-        f"SignedHeaders={signed}, Signature={sig}"
+    return template.sign(
+        body=body,
+        credentials=credentials,
+        region=region,
+        service=service,
+        timestamp=timestamp,
+        content_sha256_header=content_sha256_header,
+        omit_session_token=omit_session_token,
     )
-    out.append(("Authorization", auth))
-    # Positional: measurably cheaper than keywords for the generated attrs __init__.
-    return SignedRequest(tuple(out), creq, sts, sig, signed, auth)
 
 
 # --------------------------------------------------------------------------- parsing

@@ -624,3 +624,45 @@ def test_parse_authorization_valid_baseline() -> None:
     # The malformed cases above are each one edit away from this valid header.
     value = f"{ALGORITHM} Credential={_GOOD_CRED}, SignedHeaders=host, Signature={_GOOD_SIG}"
     assert parse_authorization(value).signed_headers == ("host",)
+
+
+def test_a_template_reused_signs_like_fresh_requests() -> None:
+    """Layouts cached per (token, content-sha) variant must not leak between variants."""
+    from cognito_events.sigv4 import RequestTemplate
+
+    url = "https://cognito-sync.us-east-1.amazonaws.com/identitypools/us-east-1%3Aabc/events"
+    headers = [("Content-Type", "application/json"), ("X-Amz-Meta", " a  b "), ("zeta", "z")]
+    template = RequestTemplate(method="post", url=url, headers=headers)
+    with_token = Creds(session_token="tok en")
+    without = Creds()
+    for minute, creds, sha, body in [
+        (0, with_token, False, b"{}"),
+        (1, without, False, b"{}"),
+        (2, with_token, True, b'{"a":1}'),
+        (3, without, True, None),
+        (4, with_token, False, "text"),
+    ]:
+        when = datetime(2026, 1, 2, 3, minute, tzinfo=UTC)
+        reused = template.sign(
+            body=body,
+            credentials=creds,
+            region="us-east-1",
+            service="cognito-sync",
+            timestamp=when,
+            content_sha256_header=sha,
+        )
+        fresh = sign_request(
+            method="POST",
+            url=url,
+            headers=headers,
+            body=body,
+            credentials=creds,
+            region="us-east-1",
+            service="cognito-sync",
+            timestamp=when,
+            content_sha256_header=sha,
+        )
+        assert reused == fresh
+        assert ("x-amz-security-token" in reused.signed_headers) is (
+            creds.session_token is not None
+        )
