@@ -5,7 +5,7 @@
 """
 
 from ._client import DEFAULT_TIMEOUT, CognitoEventsClient
-from ._credentials import Credentials
+from ._credentials import Credentials, CredentialsSource
 from ._errors import (
     CognitoEventsError,
     CredentialsError,
@@ -31,6 +31,7 @@ __all__ = [
     "CognitoEventsError",
     "Credentials",
     "CredentialsError",
+    "CredentialsSource",
     "InternalError",
     "InvalidParameterError",
     "NotAuthorizedError",

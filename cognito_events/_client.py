@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
-from typing import Final
+from typing import TYPE_CHECKING, Final
 from urllib.parse import quote, urlsplit
 
 import requests
@@ -20,7 +20,13 @@ from requests.cookies import RequestsCookieJar
 from requests.structures import CaseInsensitiveDict
 
 from . import sigv4
-from ._credentials import Credentials, resolve_credentials
+from ._credentials import (
+    Credentials,
+    CredentialsProvider,
+    CredentialsSource,
+    check_credentials_source,
+    make_provider,
+)
 from ._errors import (
     CognitoEventsError,
     NotAuthorizedError,
@@ -44,6 +50,9 @@ from ._retry import (
 from ._transport import resolve_proxies, resolve_verify, send
 from ._validation import check_region, pool_region, validate_get, validate_set
 from ._version import __version__
+
+if TYPE_CHECKING:
+    from ._config import ClientConfig
 
 __all__ = ["DEFAULT_TIMEOUT", "CognitoEventsClient"]
 
@@ -125,15 +134,34 @@ def _check_endpoint(value: object) -> tuple[str | None, list[Problem]]:
     return value.rstrip("/"), []
 
 
+class _State:
+    """What a client resolves once, at first use: settings, credentials, retry policy."""
+
+    __slots__ = ("config", "provider", "retry", "verify")
+
+    def __init__(
+        self,
+        config: ClientConfig,
+        provider: CredentialsProvider,
+        retry: RetryPolicy,
+        verify: bool | str,
+    ) -> None:
+        self.config = config
+        self.provider = provider
+        self.retry = retry
+        self.verify = verify
+
+
 class _Route:
     """The region, URL, proxies and signing templates of one identity pool's events."""
 
-    __slots__ = ("get", "post", "proxies", "region", "url")
+    __slots__ = ("get", "hint", "post", "proxies", "region", "url")
 
-    def __init__(self, region: str, url: str, proxies: dict[str, str]) -> None:
+    def __init__(self, region: str, url: str, proxies: dict[str, str], hint: str | None) -> None:
         self.region = region
         self.url = url
         self.proxies = proxies
+        self.hint = hint
         self.post = sigv4.RequestTemplate(method="POST", url=url, headers=_JSON_HEADERS)
         self.get = sigv4.RequestTemplate(method="GET", url=url, headers=())
 
@@ -141,7 +169,10 @@ class _Route:
 class CognitoEventsClient:
     """Sets and reads the Lambda functions bound to Cognito Sync events of identity pools.
 
-    Construction does no I/O; credentials are resolved at the first call and kept.
+    Construction does no I/O. At the first call the client resolves its settings and
+    credentials as the AWS SDKs do (arguments, then ``AWS_*`` environment variables, then
+    the shared config and credentials files, container and instance credentials) and
+    keeps them; ``environ`` replaces ``os.environ`` for that.
     Thread-safe: one client may be shared by many threads. Use it as a context manager,
     or call :meth:`close`, to release the HTTP session it created (never one passed in).
     ``sleep``, ``random`` and ``clock`` replace the retry loop's waiting (``time.sleep``),
@@ -152,8 +183,10 @@ class CognitoEventsClient:
         self,
         *,
         region: str | None = None,
-        credentials: Credentials | None = None,
+        credentials: CredentialsSource | None = None,
         endpoint_url: str | None = None,
+        profile: str | None = None,
+        environ: Mapping[str, str] | None = None,
         retry: RetryPolicy | None = None,
         timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
         session: requests.Session | None = None,
@@ -162,11 +195,7 @@ class CognitoEventsClient:
         clock: Callable[[], datetime] | None = None,
     ) -> None:
         problems: list[Problem] = []
-        if region is None:
-            region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or None
-            if region is not None:
-                problems += check_region(region, "region (from AWS_REGION/AWS_DEFAULT_REGION)")
-        else:
+        if region is not None:
             problems += check_region(region)
         endpoint, endpoint_problems = _check_endpoint(endpoint_url)
         problems += endpoint_problems
@@ -176,13 +205,9 @@ class CognitoEventsClient:
             problems.append(
                 Problem("retry", f"must be a RetryPolicy or None, not {type(retry).__name__}")
             )
-        if _wrong_type(credentials, Credentials):
-            problems.append(
-                Problem(
-                    "credentials",
-                    f"must be a Credentials or None, not {type(credentials).__name__}",
-                )
-            )
+        problems += check_credentials_source(credentials)
+        if profile is not None and (not isinstance(profile, str) or not profile.strip()):
+            problems.append(Problem("profile", f"must be a non-empty str or None, got {profile!r}"))
         if _wrong_type(session, requests.Session):
             problems.append(
                 Problem(
@@ -192,13 +217,15 @@ class CognitoEventsClient:
         if problems:
             raise ValidationError(problems)
 
-        self._region: str | None = region
-        self._endpoint_url = endpoint
+        self._region_arg = region
+        self._endpoint_arg = endpoint
+        self._profile = profile
+        self._environ = environ
         self._timeout: tuple[float, float] = checked_timeout or DEFAULT_TIMEOUT
-        self._retry: RetryPolicy = retry or DEFAULT_RETRY_POLICY
-        self._quota = RetryQuota(self._retry.retry_quota)
+        self._retry_arg = retry
+        self._quota = RetryQuota((retry or DEFAULT_RETRY_POLICY).retry_quota)
         self._explicit_credentials = credentials
-        self._credentials: Credentials | None = credentials
+        self._state: _State | None = None
         self._owns_session = session is None
         self._session: requests.Session = session if session is not None else requests.Session()
         self._verify = resolve_verify(self._session)
@@ -216,18 +243,22 @@ class CognitoEventsClient:
 
     @property
     def region(self) -> str | None:
-        """The configured region, or None when each call takes its pool id's prefix."""
-        return self._region
+        """The configured region, or None when each call takes its pool id's prefix.
+
+        Reading it resolves the configuration (environment and shared files) if no call
+        has yet; the same goes for :attr:`endpoint_url` and :attr:`retry`.
+        """
+        return self._resolve().config.region
 
     @property
     def endpoint_url(self) -> str | None:
         """The configured endpoint, or None for the default regional endpoint."""
-        return self._endpoint_url
+        return self._resolve().config.endpoint_url
 
     @property
     def retry(self) -> RetryPolicy:
         """The retry policy in force."""
-        return self._retry
+        return self._resolve().retry
 
     @property
     def clock_offset(self) -> timedelta:
@@ -240,16 +271,20 @@ class CognitoEventsClient:
         ``events`` holds exactly one entry, e.g. ``{SYNC_TRIGGER: "arn:aws:lambda:…"}``;
         other events of the pool are left as they are.
         """
-        validate_set(identity_pool_id, events, self._region)
+        state = self._resolve()
+        validate_set(identity_pool_id, events, state.config.region)
         [(name, arn)] = events.items()
         # Exactly one validated str pair: cheaper than a JSONEncoder, same bytes.
         body = f'{{"Events":{{{_json_str(name)}:{_json_str(arn)}}}}}'.encode()
-        self._call("SetCognitoEvents", "POST", identity_pool_id, body)
+        self._call(state, "SetCognitoEvents", "POST", identity_pool_id, body)
 
     def get_cognito_events(self, identity_pool_id: str) -> dict[str, str]:
         """Return the events of an identity pool and their Lambda ARNs (empty when none)."""
-        validate_get(identity_pool_id, self._region)
-        status, headers, content = self._call("GetCognitoEvents", "GET", identity_pool_id, None)
+        state = self._resolve()
+        validate_get(identity_pool_id, state.config.region)
+        status, headers, content = self._call(
+            state, "GetCognitoEvents", "GET", identity_pool_id, None
+        )
         return _parse_events(status, headers, content)
 
     def close(self) -> None:
@@ -270,24 +305,54 @@ class CognitoEventsClient:
         self.close()
 
     def __repr__(self) -> str:
-        credentials = (
-            repr(self._credentials) if self._credentials is not None else "<resolved at first call>"
-        )
+        # Only what was passed in: a repr must not read files or the environment.
+        explicit = self._explicit_credentials
+        if explicit is None:
+            credentials = "<resolved at first call>"
+        elif isinstance(explicit, Credentials):
+            credentials = repr(explicit)
+        else:
+            credentials = f"<{type(explicit).__name__}>"
         return (
-            f"CognitoEventsClient(region={self._region!r}, endpoint_url={self._endpoint_url!r}, "
-            f"credentials={credentials}, retry={self._retry!r}, timeout={self._timeout!r})"
+            f"CognitoEventsClient(region={self._region_arg!r}, "
+            f"endpoint_url={self._endpoint_arg!r}, profile={self._profile!r}, "
+            f"credentials={credentials}, retry={self._retry_arg!r}, timeout={self._timeout!r})"
         )
 
     # -- internals ----------------------------------------------------------------------
 
-    def _resolved_credentials(self) -> Credentials:
-        credentials = self._credentials
-        if credentials is None:
+    def _resolve(self) -> _State:
+        """Resolve configuration and the credentials chain once, at first use."""
+        state = self._state
+        if state is None:
             with self._lock:
-                if self._credentials is None:
-                    self._credentials = resolve_credentials(self._explicit_credentials)
-                credentials = self._credentials
-        return credentials
+                if self._state is None:
+                    self._state = self._load_state()
+                state = self._state
+        return state
+
+    def _load_state(self) -> _State:
+        from ._config import load_config  # the file parser stays out of import time
+
+        environ = os.environ if self._environ is None else self._environ
+        config = load_config(
+            region=self._region_arg,
+            endpoint_url=self._endpoint_arg,
+            profile=self._profile,
+            environ=environ,
+        )
+        provider = make_provider(self._explicit_credentials, config=config, environ=environ)
+        retry = self._retry_arg
+        if retry is None:
+            retry = (
+                RetryPolicy(max_attempts=config.max_attempts)
+                if config.max_attempts is not None
+                else DEFAULT_RETRY_POLICY
+            )
+        verify = self._verify
+        if config.ca_bundle is not None and self._session.verify is not False:
+            verify = config.ca_bundle
+        return _State(config, provider, retry, verify)
 
     def _proxies_for(self, base: str) -> dict[str, str]:
         proxies = self._proxies.get(base)
@@ -296,14 +361,20 @@ class CognitoEventsClient:
             self._proxies[base] = proxies
         return proxies
 
-    def _route(self, identity_pool_id: str) -> _Route:
+    def _route(self, config: ClientConfig, identity_pool_id: str) -> _Route:
         """Where and how requests for this pool go; computed once per pool id."""
         route = self._routes.get(identity_pool_id)
         if route is None:
-            region = self._region or pool_region(identity_pool_id)
-            base = self._endpoint_url or f"https://cognito-sync.{region}.amazonaws.com"
+            region = config.region or pool_region(identity_pool_id)
+            hint = None
+            base = config.endpoint_url
+            if base is None:
+                from ._config import unavailable_region_hint
+
+                base = config.default_endpoint(region)
+                hint = unavailable_region_hint(region)
             url = f"{base}/identitypools/{quote(identity_pool_id, safe='')}/events"
-            route = _Route(region, url, self._proxies_for(base))
+            route = _Route(region, url, self._proxies_for(base), hint)
             if len(self._routes) >= _MAX_ROUTES:
                 self._routes.clear()
             self._routes[identity_pool_id] = route
@@ -342,12 +413,12 @@ class CognitoEventsClient:
         return prepared
 
     def _call(
-        self, operation: str, method: str, identity_pool_id: str, body: bytes | None
+        self, state: _State, operation: str, method: str, identity_pool_id: str, body: bytes | None
     ) -> tuple[int, Mapping[str, str], bytes]:
-        route = self._route(identity_pool_id)
+        route = self._route(state.config, identity_pool_id)
         proxies = route.proxies
-        credentials = self._resolved_credentials()
-        policy = self._retry
+        provider = state.provider
+        policy = state.retry
         attempts = 0
         limit = policy.max_attempts
         skew_corrected = False
@@ -356,14 +427,15 @@ class CognitoEventsClient:
             attempts += 1
             headers: Mapping[str, str] = {}
             try:
-                prepared = self._prepare(method, route, body, credentials)
+                prepared = self._prepare(method, route, body, provider.get())
                 status, headers, content = send(
                     self._session,
                     prepared,
                     timeout=self._timeout,
                     proxies=proxies,
-                    verify=self._verify,
+                    verify=state.verify,
                     operation=operation,
+                    hint=route.hint,
                 )
             except TransportError as exc:
                 error: CognitoEventsError = exc

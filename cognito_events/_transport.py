@@ -74,6 +74,7 @@ def send(
     proxies: dict[str, str],
     verify: bool | str,
     operation: str,
+    hint: str | None = None,
 ) -> HttpAnswer:
     """Send one prepared request; return (status, headers, body) or raise ``TransportError``."""
     try:
@@ -94,7 +95,8 @@ def send(
         else:
             detail = str(exc) or type(exc).__name__
         raise TransportError(
-            f"{operation} got no response from {_origin(request.url)}: {_describe(exc)} ({detail})",
+            f"{operation} got no response from {_origin(request.url)}: {_describe(exc)} ({detail})"
+            + (f". {hint}" if hint else ""),
             retryable=not isinstance(exc, _LOCAL_ERRORS),
         ) from exc
 

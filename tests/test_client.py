@@ -346,10 +346,14 @@ def test_bad_timeouts(timeout: object) -> None:
         CognitoEventsClient(region="us-east-1", timeout=timeout)  # type: ignore[arg-type]
 
 
-def test_bad_region_in_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bad_region_in_the_environment(
+    monkeypatch: pytest.MonkeyPatch, mocker: requests_mock.Mocker
+) -> None:
     monkeypatch.setenv("AWS_REGION", "Not A Region")
+    client = CognitoEventsClient(credentials=CREDENTIALS)  # the environment is read later
     with pytest.raises(ValidationError, match="AWS_REGION"):
-        CognitoEventsClient()
+        client.get_cognito_events(POOL)
+    assert mocker.call_count == 0
 
 
 def test_repr_hides_secrets(client: CognitoEventsClient, mocker: requests_mock.Mocker) -> None:
@@ -738,3 +742,158 @@ def test_one_client_shared_by_threads(
         "Credential=AKIDTHREADS/" in request.headers["Authorization"]
         for request in mocker.request_history
     )
+
+
+# -- configuration resolved the way the SDKs do -------------------------------------------------
+
+
+def test_profile_region_endpoint_and_max_attempts_from_the_shared_files(
+    mocker: requests_mock.Mocker, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    config = tmp_path / "config"
+    config.write_text(
+        "[profile ops]\nregion = eu-west-1\nmax_attempts = 5\n"
+        "endpoint_url = http://127.0.0.1:9999\n"
+    )
+    credentials = tmp_path / "credentials"
+    credentials.write_text(
+        f"[ops]\naws_access_key_id = AKIDPROFILE\naws_secret_access_key = {SECRET}\n"
+    )
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDENV")  # skipped: the profile is explicit
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
+    sleeps: list[float] = []
+    client = CognitoEventsClient(profile="ops", sleep=sleeps.append)
+    assert "profile='ops'" in repr(client)
+    assert client.region == "eu-west-1"
+    assert client.endpoint_url == "http://127.0.0.1:9999"
+    assert client.retry.max_attempts == 5
+    pool = "eu-west-1:0f7e2b2c-1111-2222-3333-444455556666"
+    mocker.get(
+        f"http://127.0.0.1:9999/identitypools/{quote(pool, safe='')}/events",
+        [R503, R503, R503, R503, OK],
+    )
+    assert client.get_cognito_events(pool) == {}
+    assert mocker.call_count == 5
+    assert "Credential=AKIDPROFILE/" in _last(mocker).headers["Authorization"]
+
+
+def test_an_explicit_environ_replaces_os_environ(
+    mocker: requests_mock.Mocker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_PROFILE", "does-not-exist")
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    client = CognitoEventsClient(
+        credentials=CREDENTIALS,
+        environ={"AWS_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true"},
+    )
+    mocker.get(URL, json={"Events": {}})
+    assert client.get_cognito_events(POOL) == {}
+    assert client.region == "us-east-1"
+
+
+def test_ca_bundle_is_used_for_tls_verification(
+    mocker: requests_mock.Mocker, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    bundle = tmp_path / "bundle.pem"
+    bundle.write_text("-----BEGIN CERTIFICATE-----\n")
+    monkeypatch.setenv("AWS_CA_BUNDLE", str(bundle))
+    mocker.get(URL, json={"Events": {}})
+    CognitoEventsClient(region="us-east-1", credentials=CREDENTIALS).get_cognito_events(POOL)
+    assert _last(mocker).verify == str(bundle)
+    session = requests.Session()
+    session.verify = False
+    unverified = CognitoEventsClient(region="us-east-1", credentials=CREDENTIALS, session=session)
+    unverified.get_cognito_events(POOL)
+    assert _last(mocker).verify is False
+
+
+def test_fips_endpoint(mocker: requests_mock.Mocker, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_USE_FIPS_ENDPOINT", "true")
+    mocker.get(URL.replace("cognito-sync.", "cognito-sync-fips."), json={"Events": {}})
+    CognitoEventsClient(region="us-east-1", credentials=CREDENTIALS).get_cognito_events(POOL)
+    assert mocker.call_count == 1
+
+
+def test_a_region_without_cognito_sync_says_where_it_is_available(
+    mocker: requests_mock.Mocker,
+) -> None:
+    pool = "eu-north-1:0f7e2b2c-1111-2222-3333-444455556666"
+    mocker.get(requests_mock.ANY, exc=requests.exceptions.ConnectionError("Name does not resolve"))
+    client = CognitoEventsClient(credentials=CREDENTIALS, retry=RetryPolicy(max_attempts=1))
+    with pytest.raises(TransportError) as caught:
+        client.get_cognito_events(pool)
+    message = str(caught.value)
+    assert "not offered in region 'eu-north-1'" in message
+    assert "us-east-1" in message
+    # A configured endpoint is the user's choice: no hint there.
+    custom = CognitoEventsClient(
+        credentials=CREDENTIALS,
+        endpoint_url="https://sync.internal.example",
+        retry=RetryPolicy(max_attempts=1),
+    )
+    with pytest.raises(TransportError) as plain:
+        custom.get_cognito_events(pool)
+    assert "not offered" not in str(plain.value)
+
+
+class _Rotating:
+    """A botocore-like credentials object whose frozen keys change on every read."""
+
+    def __init__(self) -> None:
+        self.reads = 0
+
+    def get_frozen_credentials(self) -> Any:
+        self.reads += 1
+        return type(
+            "Frozen",
+            (),
+            {"access_key": f"AKIDROT{self.reads}", "secret_key": SECRET, "token": None},
+        )()
+
+
+def test_credentials_are_read_on_every_attempt(
+    mocker: requests_mock.Mocker, sleeps: list[float]
+) -> None:
+    source = _Rotating()
+    client = CognitoEventsClient(region="us-east-1", credentials=source, sleep=sleeps.append)
+    mocker.get(URL, [R503, OK])
+    client.get_cognito_events(POOL)
+    first, second = mocker.request_history
+    assert "Credential=AKIDROT1/" in first.headers["Authorization"]
+    assert "Credential=AKIDROT2/" in second.headers["Authorization"]
+    assert "<_Rotating>" in repr(client)
+
+
+def test_botocore_credentials_plug_in(mocker: requests_mock.Mocker) -> None:
+    botocore_credentials = pytest.importorskip("botocore.credentials")
+    source = botocore_credentials.Credentials("AKIDBOTO", SECRET, TOKEN)
+    client = CognitoEventsClient(region="us-east-1", credentials=source)
+    mocker.get(URL, json={"Events": {}})
+    client.get_cognito_events(POOL)
+    request = _last(mocker)
+    assert "Credential=AKIDBOTO/" in request.headers["Authorization"]
+    assert request.headers["X-Amz-Security-Token"] == TOKEN
+    _verify_signature(request)
+
+
+def test_a_callable_credentials_source(mocker: requests_mock.Mocker) -> None:
+    calls: list[int] = []
+
+    def fetch() -> Credentials:
+        calls.append(1)
+        return Credentials("AKIDCALL", SECRET)
+
+    client = CognitoEventsClient(region="us-east-1", credentials=fetch)
+    mocker.get(URL, json={"Events": {}})
+    client.get_cognito_events(POOL)
+    client.get_cognito_events(POOL)
+    assert len(calls) == 2
+    assert "Credential=AKIDCALL/" in _last(mocker).headers["Authorization"]
+
+
+def test_bad_profile_and_credentials_arguments() -> None:
+    with pytest.raises(ValidationError) as caught:
+        CognitoEventsClient(profile="", credentials=42)  # type: ignore[arg-type]
+    assert [problem.parameter for problem in caught.value.problems] == ["credentials", "profile"]
