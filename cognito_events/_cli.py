@@ -1,0 +1,674 @@
+"""The ``cognito-events`` command line (also ``python -m cognito_events``).
+
+Importing this module is cheap (argparse and the client), and the package never imports
+it; the emulator behind ``serve`` and ``demo`` is imported only when one of them runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import os
+import re
+import sys
+import textwrap
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Final, NoReturn
+
+from ._client import CognitoEventsClient
+from ._credentials import Credentials
+from ._errors import (
+    CognitoEventsError,
+    CredentialsError,
+    InternalError,
+    InvalidParameterError,
+    NotAuthorizedError,
+    ResourceNotFoundError,
+    ServiceError,
+    TooManyRequestsError,
+    TransportError,
+    ValidationError,
+)
+from ._retry import RetryPolicy
+from ._validation import SYNC_TRIGGER, check_identity_pool_id
+from ._version import __version__
+
+__all__ = [
+    "EXIT_CREDENTIALS",
+    "EXIT_FAILURE",
+    "EXIT_INTERRUPTED",
+    "EXIT_NOT_AUTHORIZED",
+    "EXIT_NOT_FOUND",
+    "EXIT_OK",
+    "EXIT_SERVICE",
+    "EXIT_THROTTLED",
+    "EXIT_TRANSPORT",
+    "EXIT_USAGE",
+    "build_parser",
+    "main",
+]
+
+PROG: Final = "cognito-events"
+
+#: Success.
+EXIT_OK: Final = 0
+#: Anything else that went wrong: ``serve`` could not listen, an unexpected error.
+EXIT_FAILURE: Final = 1
+#: Bad command line or invalid input; nothing was sent.
+EXIT_USAGE: Final = 2
+#: No usable AWS credentials.
+EXIT_CREDENTIALS: Final = 3
+#: The service refused the credentials or the permission (NotAuthorized, bad signature).
+EXIT_NOT_AUTHORIZED: Final = 4
+#: The identity pool does not exist (in this account and region).
+EXIT_NOT_FOUND: Final = 5
+#: Still throttled when the retries ran out.
+EXIT_THROTTLED: Final = 6
+#: Any other error answer from the service.
+EXIT_SERVICE: Final = 7
+#: No answer at all: connection refused, timeout, TLS or DNS failure.
+EXIT_TRANSPORT: Final = 8
+#: Interrupted (Ctrl-C).
+EXIT_INTERRUPTED: Final = 130
+
+_EPILOG: Final = f"""\
+output:
+  get prints {{"Events": {{...}}}} as JSON (--output json, the default) or one
+  "EVENT<TAB>ARN" line per bound event (--output text; nothing when none is bound).
+  set and clear print nothing on success, as the AWS CLI does for SetCognitoEvents.
+
+credentials:
+  set, get and clear sign with AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY
+  (and AWS_SESSION_TOKEN), or with --profile.
+
+exit codes:
+  {EXIT_OK:>3}  success
+  {EXIT_FAILURE:>3}  other failure (e.g. serve could not listen on its port)
+  {EXIT_USAGE:>3}  usage error or invalid input; nothing was sent
+  {EXIT_CREDENTIALS:>3}  no usable AWS credentials
+  {EXIT_NOT_AUTHORIZED:>3}  not authorized: credentials, permissions or clock refused
+  {EXIT_NOT_FOUND:>3}  identity pool not found (in this account and region)
+  {EXIT_THROTTLED:>3}  throttled, still, after the retries
+  {EXIT_SERVICE:>3}  other error answer from the service
+  {EXIT_TRANSPORT:>3}  no answer: connection, timeout, TLS or DNS failure
+  {EXIT_INTERRUPTED:>3}  interrupted (Ctrl-C)
+
+Try "{PROG} demo": it runs every call against a local emulator; no AWS
+account is needed.
+"""
+
+_LOGGER_NAME: Final = "cognito_events"
+_MIN_SECRET_LENGTH: Final = 4
+_SECRET_ENVIRONMENT: Final = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
+_SECRET_PATTERNS: Final = (
+    (re.compile(r"(Signature=)[0-9A-Fa-f]+"), r"\1<redacted>"),
+    (re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?)[^'\"\r\n]+"), r"\1<redacted>"),
+    (re.compile(r"(?i)(x-amz-security-token['\"]?\s*[:=]\s*['\"]?)[^\s'\",;]+"), r"\1<redacted>"),
+)
+
+
+class _UsageError(Exception):
+    """A command-line mistake found after parsing; exits with ``EXIT_USAGE``."""
+
+
+class _DemoError(Exception):
+    """The demo got an answer other than the one expected; exits with ``EXIT_FAILURE``."""
+
+
+class _Redactor:
+    """Removes secrets from anything the command line prints (errors, tracebacks, logs)."""
+
+    def __init__(self, secrets: Sequence[str] = ()) -> None:
+        self._secrets: set[str] = set()
+        for secret in secrets:
+            self.add(secret)
+
+    def add(self, secret: str | None) -> None:
+        if secret and len(secret) >= _MIN_SECRET_LENGTH:
+            self._secrets.add(secret)
+
+    def __call__(self, text: str) -> str:
+        for secret in sorted(self._secrets, key=len, reverse=True):
+            text = text.replace(secret, "<redacted>")
+        for pattern, replacement in _SECRET_PATTERNS:
+            text = pattern.sub(replacement, text)
+        return text
+
+    @classmethod
+    def for_invocation(cls, argv: Sequence[str]) -> _Redactor:
+        """Secrets of this run: the environment's, and those given to ``--credentials``
+        (also misspelt, since argparse echoes an unrecognized argument)."""
+        redactor = cls([os.environ.get(name, "") for name in _SECRET_ENVIRONMENT])
+        follows_flag = False
+        for token in argv:
+            value: str | None = None
+            if follows_flag:
+                value = token
+            elif token.startswith("--cred") and "=" in token:
+                value = token.split("=", 1)[1]
+            follows_flag = token.startswith("--cred") and "=" not in token
+            if value is not None:
+                for part in value.split(":", 2)[1:]:
+                    redactor.add(part)
+        return redactor
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose error messages go through a redactor."""
+
+    def __init__(self, *args: Any, redact: Callable[[str], str] = str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.redact = redact
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {self.redact(message)}\n")
+
+
+# -- argument types -------------------------------------------------------------------------
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text!r}")
+    return value
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(
+            f"must be a port number from 0 to 65535 (0 picks a free one), got {text!r}"
+        )
+    return value
+
+
+def _event(text: str) -> tuple[str, str]:
+    name, equals, arn = text.partition("=")
+    if not equals or not name:
+        raise argparse.ArgumentTypeError(
+            f"expected EVENT=ARN such as {SYNC_TRIGGER}=arn:aws:lambda:us-east-1:"
+            f"123456789012:function:my-function (empty ARN to remove), got {text!r}"
+        )
+    return name, arn
+
+
+def _credentials(text: str) -> Credentials:
+    """Parse AKID:SECRET[:TOKEN]; the secret and token are never echoed."""
+    parts = text.split(":", 2)
+    if len(parts) < 2 or not all(parts):
+        shown = repr(parts[0] + ":<redacted>") if len(parts) > 1 else "a value without ':'"
+        raise argparse.ArgumentTypeError(
+            f"expected ACCESS_KEY_ID:SECRET_ACCESS_KEY[:SESSION_TOKEN], each part non-empty; "
+            f"got {shown}"
+        )
+    return Credentials(parts[0], parts[1], parts[2] if len(parts) == 3 else None)
+
+
+def _identity_pool(text: str) -> str:
+    problems = check_identity_pool_id(text, "identity pool id")
+    if problems:
+        raise argparse.ArgumentTypeError("; ".join(problem.message for problem in problems))
+    return text
+
+
+# -- the parser -----------------------------------------------------------------------------
+
+
+def _global_options(*, suppress: bool) -> _Parser:
+    """The options accepted before or after the subcommand.
+
+    The subcommands' copy defaults to SUPPRESS, so a value given after the subcommand
+    wins and an absent one leaves the main parser's value (or default) alone.
+    """
+
+    def default(value: object) -> object:
+        return argparse.SUPPRESS if suppress else value
+
+    parent = _Parser(add_help=False)
+    group = parent.add_argument_group("global options (before or after the command)")
+    group.add_argument(
+        "--region",
+        default=default(None),
+        help="AWS region, e.g. us-east-1 (default: AWS_REGION, AWS_DEFAULT_REGION, the "
+        "profile's, else the identity pool id's prefix)",
+    )
+    group.add_argument("--profile", default=default(None), help="AWS shared config profile to use")
+    group.add_argument(
+        "--endpoint-url",
+        metavar="URL",
+        default=default(None),
+        help="send requests here instead of https://cognito-sync.REGION.amazonaws.com",
+    )
+    group.add_argument(
+        "--max-attempts",
+        type=_positive_int,
+        metavar="N",
+        default=default(None),
+        help="attempts per call, the first included (default 3; 1 turns retries off)",
+    )
+    group.add_argument(
+        "--output",
+        choices=("json", "text"),
+        default=default("json"),
+        help="output format (default json)",
+    )
+    group.add_argument(
+        "--debug",
+        action="store_true",
+        default=default(False),
+        help="log each attempt, its canonical request and string to sign (secrets "
+        "redacted) to stderr, and show tracebacks",
+    )
+    group.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    return parent
+
+
+def build_parser(redact: Callable[[str], str] = str) -> argparse.ArgumentParser:
+    """The ``cognito-events`` argument parser; ``redact`` cleans its error messages."""
+    parser = _Parser(
+        prog=PROG,
+        redact=redact,
+        description="Set and read the AWS Lambda function bound to Amazon Cognito Sync's\n"
+        f"{SYNC_TRIGGER} event of an identity pool (SetCognitoEvents, GetCognitoEvents).",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[_global_options(suppress=False)],
+    )
+    late = _global_options(suppress=True)
+    commands = parser.add_subparsers(
+        dest="command", metavar="COMMAND", required=True, parser_class=_Parser
+    )
+
+    def command(name: str, summary: str, description: str) -> argparse.ArgumentParser:
+        return commands.add_parser(
+            name,
+            help=summary,
+            description=textwrap.fill(description, 80),
+            epilog=_EPILOG,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+            parents=[late],
+            redact=redact,
+        )
+
+    set_ = command(
+        "set",
+        "bind a Lambda function to an event of an identity pool (SetCognitoEvents)",
+        "Bind a Lambda function to an event of an identity pool (SetCognitoEvents). "
+        "Other events of the pool are left as they are. Prints nothing on success.",
+    )
+    set_.add_argument("pool", metavar="POOL", help="identity pool id, e.g. us-east-1:0f7e…")
+    which = set_.add_mutually_exclusive_group(required=True)
+    which.add_argument(
+        "--event",
+        type=_event,
+        action="append",
+        metavar="EVENT=ARN",
+        help=f"event and Lambda function ARN, e.g. {SYNC_TRIGGER}=arn:aws:lambda:… "
+        "(an empty ARN removes the binding)",
+    )
+    which.add_argument("--sync-trigger", metavar="ARN", help=f"same as --event {SYNC_TRIGGER}=ARN")
+    set_.set_defaults(handler=_run_set)
+
+    get = command(
+        "get",
+        "print the events of an identity pool (GetCognitoEvents)",
+        "Print the events of an identity pool and their Lambda function ARNs (GetCognitoEvents).",
+    )
+    get.add_argument("pool", metavar="POOL", help="identity pool id")
+    get.set_defaults(handler=_run_get)
+
+    clear = command(
+        "clear",
+        "remove the Lambda function bound to an event (SetCognitoEvents with '')",
+        "Remove the Lambda function bound to an event of an identity pool: "
+        "SetCognitoEvents with an empty value. Prints nothing on success.",
+    )
+    clear.add_argument("pool", metavar="POOL", help="identity pool id")
+    clear.add_argument(
+        "--event",
+        default=SYNC_TRIGGER,
+        metavar="EVENT",
+        help=f"the event to clear (default {SYNC_TRIGGER})",
+    )
+    clear.set_defaults(handler=_run_clear)
+
+    serve = command(
+        "serve",
+        "run the local Cognito Sync emulator (for tests and development)",
+        "Run the local Cognito Sync emulator until SIGINT or SIGTERM. It prints "
+        "'Listening on http://HOST:PORT' once it accepts connections. Without "
+        "--credentials it accepts a development key pair, printed to stderr. With --debug "
+        "it logs one line per request to stderr.",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument(
+        "--port", type=_port, default=8000, help="port to bind; 0 picks a free one (default 8000)"
+    )
+    serve.add_argument("--db", metavar="PATH", help="keep the pools and events in this file")
+    serve.add_argument(
+        "--identity-pool",
+        type=_identity_pool,
+        action="append",
+        default=[],
+        metavar="ID",
+        help="create this identity pool at start (repeatable)",
+    )
+    serve.add_argument(
+        "--credentials",
+        type=_credentials,
+        action="append",
+        default=[],
+        metavar="AKID:SECRET[:TOKEN]",
+        help="accept requests signed with this key (repeatable)",
+    )
+    serve.set_defaults(handler=_run_serve)
+
+    demo = command(
+        "demo",
+        "try every call against a local emulator (no AWS account needed)",
+        "Start a local Cognito Sync emulator in this process and run set, get, clear and "
+        "get against it with the real client over real HTTP, printing each step. "
+        "Nothing is sent to AWS; no account or credentials are needed.",
+    )
+    demo.set_defaults(handler=_run_demo)
+    return parser
+
+
+# -- the commands ---------------------------------------------------------------------------
+
+
+def _client(args: argparse.Namespace) -> CognitoEventsClient:
+    options: dict[str, Any] = {"region": args.region, "endpoint_url": args.endpoint_url}
+    if args.max_attempts is not None:
+        options["retry"] = RetryPolicy(max_attempts=args.max_attempts)
+    return CognitoEventsClient(**options, profile=args.profile or None)
+
+
+def _run_set(args: argparse.Namespace) -> int:
+    if args.sync_trigger is not None:
+        events = {SYNC_TRIGGER: args.sync_trigger}
+    else:
+        events = {}
+        for name, arn in args.event:
+            if name in events:
+                raise _UsageError(f"--event {name} is given more than once")
+            events[name] = arn
+    with _client(args) as client:
+        client.set_cognito_events(args.pool, events)
+    return EXIT_OK
+
+
+def _run_clear(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        client.set_cognito_events(args.pool, {args.event: ""})
+    return EXIT_OK
+
+
+def _run_get(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        events = client.get_cognito_events(args.pool)
+    if args.output == "text":
+        for name in sorted(events):
+            print(f"{name}\t{events[name]}")
+    else:
+        print(json.dumps({"Events": events}, indent=4, sort_keys=True))
+    return EXIT_OK
+
+
+def _run_serve(args: argparse.Namespace) -> int:
+    from ._emulator import serve
+
+    return serve(
+        host=args.host,
+        port=args.port,
+        db=args.db,
+        identity_pools=tuple(args.identity_pool),
+        credentials=tuple(args.credentials),
+        stdout=sys.stdout,
+        verbose=args.debug,
+    )
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    from .testing import Emulator
+
+    def say(text: str = "") -> None:
+        print(text, flush=True)
+
+    overrides: dict[str, Any] = {}
+    if args.max_attempts is not None:
+        overrides["retry"] = RetryPolicy(max_attempts=args.max_attempts)
+    with Emulator() as emulator:
+        region = emulator.region
+        arn = f"arn:aws:lambda:{region}:123456789012:function:cognito-events-demo"
+        say(f"{PROG} demo: a local emulator of Amazon Cognito Sync is running in this process")
+        say(f"at {emulator.endpoint_url}. No AWS account, credentials or network are needed:")
+        say("each step is a real, signed HTTP call to the emulator; nothing is sent to AWS.")
+        say()
+        pool = emulator.add_identity_pool()
+        say(f"pool = {pool!r}  (created in the emulator)")
+        say(f"arn  = {arn!r}")
+        say()
+        with emulator.client(region=region, **overrides) as client:
+            steps: list[tuple[str, str, Callable[[], object], object]] = [
+                (
+                    f"SetCognitoEvents: bind the Lambda function to {SYNC_TRIGGER}",
+                    f"client.set_cognito_events(pool, {{{SYNC_TRIGGER!r}: arn}})",
+                    lambda: client.set_cognito_events(pool, {SYNC_TRIGGER: arn}),
+                    None,
+                ),
+                (
+                    "GetCognitoEvents: read the pool's events",
+                    "client.get_cognito_events(pool)",
+                    lambda: client.get_cognito_events(pool),
+                    {SYNC_TRIGGER: arn},
+                ),
+                (
+                    "SetCognitoEvents: remove the binding (an empty value removes it)",
+                    f"client.set_cognito_events(pool, {{{SYNC_TRIGGER!r}: ''}})",
+                    lambda: client.set_cognito_events(pool, {SYNC_TRIGGER: ""}),
+                    None,
+                ),
+                (
+                    "GetCognitoEvents: read them again",
+                    "client.get_cognito_events(pool)",
+                    lambda: client.get_cognito_events(pool),
+                    {},
+                ),
+            ]
+            for number, (what, code, call, expected) in enumerate(steps, 1):
+                say(f"[{number}/{len(steps)}] {what}")
+                say(f"      {code}")
+                answer = call()
+                if answer is None:
+                    say("      -> OK (the service answers with an empty body)")
+                elif answer == {}:
+                    say("      -> {} (no event is bound)")
+                else:
+                    say(f"      -> {answer!r}")
+                if answer != expected:
+                    raise _DemoError(f"demo step {number} expected {expected!r} but got {answer!r}")
+    say()
+    say(f"Demo finished: all {len(steps)} calls succeeded. Against AWS, the same steps are:")
+    say(f"  {PROG} set POOL --sync-trigger ARN")
+    say(f"  {PROG} get POOL")
+    say(f"  {PROG} clear POOL")
+    return EXIT_OK
+
+
+# -- errors ---------------------------------------------------------------------------------
+
+_CLI_PARAMETERS: Final = {
+    "identity_pool_id": "POOL",
+    "events": "--event",
+    "endpoint_url": "--endpoint-url",
+    "region": "--region",
+}
+
+
+def _cli_parameter(parameter: str) -> str:
+    """The command-line spelling of a library parameter name in a validation problem."""
+    event = re.fullmatch(r"events\['(.*)'\]", parameter)
+    if event is not None:
+        return f"--event {event.group(1)}"
+    return _CLI_PARAMETERS.get(parameter, parameter)
+
+
+def _service_hint(error: ServiceError) -> tuple[int, str | None]:
+    if isinstance(error, NotAuthorizedError):
+        return EXIT_NOT_AUTHORIZED, (
+            "check the credentials (or --profile), a session token's expiry, their "
+            "permission to call cognito-sync, and this machine's clock"
+        )
+    if isinstance(error, ResourceNotFoundError):
+        return EXIT_NOT_FOUND, (
+            "check the identity pool id and the region (--region, else the pool id's "
+            "prefix); the pool must exist in the account of these credentials"
+        )
+    if isinstance(error, TooManyRequestsError):
+        return EXIT_THROTTLED, "the service is throttling: wait and retry, or raise --max-attempts"
+    if isinstance(error, InvalidParameterError):
+        return EXIT_SERVICE, "the service refused the input; check the pool id and the Lambda ARN"
+    if isinstance(error, InternalError):
+        return EXIT_SERVICE, "the service failed on its side; try again later"
+    return EXIT_SERVICE, None
+
+
+def _describe(error: CognitoEventsError) -> tuple[int, str]:
+    """The exit code and the one-line message of an error."""
+    hint: str | None = None
+    if isinstance(error, ValidationError):
+        code = EXIT_USAGE
+        problems = "; ".join(
+            f"{_cli_parameter(problem.parameter)}: {problem.message}" for problem in error.problems
+        )
+        text = f"invalid input, nothing was sent: {problems}"
+    elif isinstance(error, CredentialsError):
+        code = EXIT_CREDENTIALS
+        text = f"credentials: {error}"
+        hint = "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or pass --profile"
+    elif isinstance(error, TransportError):
+        code = EXIT_TRANSPORT
+        text = f"no response: {error}"
+        hint = "check --endpoint-url, the network and any proxy settings"
+    elif isinstance(error, ServiceError):
+        code, hint = _service_hint(error)
+        text = f"{error.code or f'HTTP {error.status_code}'}: {error.message}"
+        if error.request_id:
+            text += f" [request id {error.request_id}]"
+        if error.attempts > 1:
+            text += f" (after {error.attempts} attempts)"
+    else:
+        code, text = EXIT_SERVICE, str(error)
+    if hint is not None:
+        text += f" (hint: {hint})"
+    return code, text
+
+
+def _fail(redact: _Redactor, message: str) -> None:
+    print(redact("error: " + " ".join(message.split())), file=sys.stderr)
+
+
+def _print_traceback(redact: _Redactor, error: BaseException) -> None:
+    sys.stderr.write(redact("".join(traceback.format_exception(error))))
+
+
+class _RedactingFormatter(logging.Formatter):
+    def __init__(self, redact: _Redactor) -> None:
+        super().__init__("%(asctime)s %(name)s %(levelname)s %(message)s")
+        self._redact = redact
+
+    def format(self, record: logging.LogRecord) -> str:
+        return self._redact(super().format(record))
+
+
+@contextmanager
+def _debug_logging(enabled: bool, redact: _Redactor) -> Iterator[None]:
+    """With --debug, log the ``cognito_events`` logger at DEBUG to stderr, redacted."""
+    if not enabled:
+        yield
+        return
+    logger = logging.getLogger(_LOGGER_NAME)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_RedactingFormatter(redact))
+    previous_level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(previous_level)
+
+
+# -- entry point ----------------------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
+    try:
+        status = _run(list(sys.argv[1:] if argv is None else argv))
+        sys.stdout.flush()  # a reader gone away shows here rather than at interpreter exit
+    except BrokenPipeError:  # stdout was closed (``| head``): stop quietly
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILURE
+    return status
+
+
+def _run(arguments: list[str]) -> int:
+    redact = _Redactor.for_invocation(arguments)
+    try:
+        args = build_parser(redact).parse_args(arguments)
+    except SystemExit as exc:  # --help, --version, usage errors
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    for credentials in args.credentials if args.command == "serve" else ():
+        redact.add(credentials.secret_access_key)
+        redact.add(credentials.session_token)
+
+    with _debug_logging(args.debug, redact):
+        logging.getLogger(_LOGGER_NAME).debug(
+            "%s %s, Python %s; command %r", PROG, __version__, sys.version.split()[0], args.command
+        )
+        try:
+            handler: Callable[[argparse.Namespace], int] = args.handler
+            return handler(args)
+        except BrokenPipeError:
+            raise
+        except CognitoEventsError as exc:
+            code, message = _describe(exc)
+            error: BaseException = exc
+        except _UsageError as exc:
+            code, message, error = EXIT_USAGE, str(exc), exc
+        except _DemoError as exc:
+            code, message, error = EXIT_FAILURE, str(exc), exc
+        except KeyboardInterrupt as exc:
+            code, message, error = EXIT_INTERRUPTED, "interrupted", exc
+        except OSError as exc:
+            code, message, error = EXIT_FAILURE, str(exc) or type(exc).__name__, exc
+        except Exception as exc:
+            code, error = EXIT_FAILURE, exc
+            message = (
+                f"unexpected {type(exc).__name__}: {exc} (a bug: please report it with the "
+                "output of --debug)"
+            )
+        if args.debug:
+            _print_traceback(redact, error)
+        elif not isinstance(
+            error, CognitoEventsError | _UsageError | _DemoError | KeyboardInterrupt
+        ):
+            message += " (run with --debug for the traceback)"
+        _fail(redact, message)
+        return code
