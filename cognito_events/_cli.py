@@ -565,7 +565,10 @@ def _describe(error: CognitoEventsError) -> tuple[int, str]:
         hint = "check --endpoint-url, the network and any proxy settings"
     elif isinstance(error, ServiceError):
         code, hint = _service_hint(error)
-        text = f"{error.code or f'HTTP {error.status_code}'}: {error.message}"
+        # The first paragraph: a signature mismatch appends the service's canonical
+        # request, which --debug shows beside this client's own.
+        message = error.message.split("\n\n", 1)[0]
+        text = f"{error.code or f'HTTP {error.status_code}'}: {message}"
         if error.request_id:
             text += f" [request id {error.request_id}]"
         if error.attempts > 1:

@@ -37,8 +37,11 @@ __all__ = [
     "parse_error_code",
 ]
 
-#: Longest message (in characters) kept from an error body that is not AWS-shaped JSON.
+#: Longest excerpt (in characters) quoted from an error body that is not AWS-shaped JSON.
 MAX_MESSAGE_CHARS = 300
+#: Longest service message kept as sent: an InvalidSignatureException carries the
+#: canonical request and string to sign the service computed, which is what to compare.
+MAX_SERVICE_MESSAGE_CHARS = 4096
 
 
 class CognitoEventsError(Exception):
@@ -310,7 +313,9 @@ def error_from_response(
     for key in ("message", "Message"):
         candidate = fields.get(key)
         if isinstance(candidate, str):
-            message = _truncate(candidate)
+            message = candidate
+            if len(message) > MAX_SERVICE_MESSAGE_CHARS:
+                message = message[:MAX_SERVICE_MESSAGE_CHARS] + "…"
             break
     if message is None:
         message = _describe_body(body, _header(headers, "Content-Type"))

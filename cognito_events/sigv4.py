@@ -504,7 +504,7 @@ def parse_authorization(value: str) -> ParsedAuthorization:
     if len(date) != 8 or not (date.isascii() and date.isdigit()):
         raise ValueError(prefix + f"credential scope date {date!r} is not YYYYMMDD")
     try:
-        datetime.strptime(date, "%Y%m%d")
+        datetime(int(date[:4]), int(date[4:6]), int(date[6:]))
     except ValueError:
         raise ValueError(prefix + f"credential scope date {date!r} is not a valid date") from None
     if not region:

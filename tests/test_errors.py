@@ -21,7 +21,12 @@ from cognito_events import (
     TransportError,
     ValidationError,
 )
-from cognito_events._errors import MAX_MESSAGE_CHARS, error_from_response, parse_error_code
+from cognito_events._errors import (
+    MAX_MESSAGE_CHARS,
+    MAX_SERVICE_MESSAGE_CHARS,
+    error_from_response,
+    parse_error_code,
+)
 
 
 def _json(**fields: object) -> bytes:
@@ -166,7 +171,18 @@ def test_long_bodies_are_truncated() -> None:
     error = error_from_response(500, {}, b"x" * 100_000)
     assert len(error.message) < MAX_MESSAGE_CHARS + 100
     long_message = error_from_response(400, {}, _json(message="y" * 10_000)).message
-    assert len(long_message) <= MAX_MESSAGE_CHARS + 1
+    assert len(long_message) == MAX_SERVICE_MESSAGE_CHARS + 1
+
+
+def test_a_signature_mismatch_message_is_kept_whole() -> None:
+    message = (
+        "The request signature we calculated does not match the signature you provided.\n\n"
+        "The Canonical String for this request should have been\n'GET\n/identitypools/x\n'\n"
+    )
+    error = error_from_response(
+        403, {"x-amzn-ErrorType": "InvalidSignatureException"}, _json(message=message)
+    )
+    assert error.message == message
 
 
 @settings(max_examples=300, derandomize=True, deadline=None)
@@ -190,7 +206,7 @@ def test_any_answer_yields_a_service_error(
     error = error_from_response(status, headers, body)
     assert isinstance(error, ServiceError)
     assert isinstance(error.message, str)
-    assert len(error.message) <= MAX_MESSAGE_CHARS + 200
+    assert len(error.message) <= MAX_SERVICE_MESSAGE_CHARS + 1
     str(error)
     repr(error)
 

@@ -1,0 +1,136 @@
+"""A local emulator of Amazon Cognito Sync's event configuration, for tests.
+
+Cognito Sync is closed to new customers and neither moto nor LocalStack implements it,
+so this is where code that calls ``SetCognitoEvents``/``GetCognitoEvents`` gets tested.
+Standard library plus this package only: ``http.server`` threads, SQLite, the package's
+own SigV4 signer (:mod:`cognito_events.sigv4`) and validator.
+
+Running it
+----------
+``cognito-events serve`` (or :func:`serve`) in a terminal; :class:`EmulatorServer` in
+process; :class:`cognito_events.testing.Emulator` and the pytest fixtures in tests.
+With no credentials configured it accepts only the development pair
+:data:`DEV_CREDENTIALS`: access key id ``AKIDCOGNITOEVENTSEMU``, secret
+``cognito-events-emulator-development-secret``. Never give it real AWS credentials.
+
+The service
+-----------
+``POST /identitypools/{IdentityPoolId}/events`` with ``{"Events": {"SyncTrigger": ARN}}``
+answers 200 with an empty body (``""`` removes the binding; other events are left as they
+are). ``GET`` on the same path answers ``{"Events": {...}}``. The pool id is
+percent-decoded from the path. Requests must be signed with SigV4 for the service
+``cognito-sync``; every answer carries ``x-amzn-RequestId`` and ``Date``, every error
+``x-amzn-ErrorType`` and ``{"message": ...}``, as AWS sends them:
+
+=====  ===================================  ==============================================
+HTTP   ``x-amzn-ErrorType``                 when
+=====  ===================================  ==============================================
+403    MissingAuthenticationTokenException  no ``Authorization`` header
+403    IncompleteSignatureException         malformed ``Authorization``/``X-Amz-Date``;
+                                            ``host`` not signed
+403    InvalidSignatureException            wrong signature (the message shows the
+                                            canonical request and string to sign the
+                                            emulator computed); X-Amz-Date more than 5
+                                            minutes off (``Signature expired``/``not yet
+                                            current``); scope names another service or
+                                            another date
+403    UnrecognizedClientException          unknown access key; missing or wrong
+                                            session token
+400    SerializationException               body not JSON or not an object; wrong types;
+                                            Content-Type not JSON
+400    InvalidParameterException            "N validation errors detected: ..." (pool
+                                            id pattern/length, Events null or more than
+                                            one entry); unknown event type; value not a
+                                            Lambda function ARN
+404    ResourceNotFoundException            pool not registered, or its region prefix is
+                                            not the region of the credential scope
+404    UnknownOperationException            any other path
+405    MethodNotAllowedException            a method other than GET/POST on the path
+413    RequestEntityTooLargeException       body over 64 KiB (refused unread)
+400    BadRequestException                  broken HTTP framing
+=====  ===================================  ==============================================
+
+Known differences from AWS: query-string (presigned) authentication and the ``Date``
+header instead of ``X-Amz-Date`` are not supported; ``{"Events": {}}`` is accepted as a
+no-op (the model sets no minimum); paths are routed as received, without removing ``.``
+or ``..`` segments (the signature check does normalise them, as SigV4 says); Cognito's
+other operations, IAM authorization and Lambda invocation are not emulated.
+
+Admin API (test only, unsigned)
+-------------------------------
+Under ``/_emulator/``; JSON in and out; errors as above. Anyone who can reach the port
+can use it: keep the emulator on 127.0.0.1.
+
+=======  ====================================  ===========================================
+method   path                                  body → answer
+=======  ====================================  ===========================================
+GET      /_emulator/health                     → ``{"status": "ok", "endpoint_url": URL}``
+GET      /_emulator/identity-pools             → ``{"identity_pools": [ID, ...]}``
+POST     /_emulator/identity-pools             ``{"identity_pool_id": ID}`` or
+                                               ``{"region": "eu-west-1"}`` (generates
+                                               ``<region>:<uuid4>``) →
+                                               ``{"identity_pool_id": ID, "created": bool}``
+GET      /_emulator/identity-pools/{ID}        → ``{"identity_pool_id": ID, "events":
+                                               {...}}`` (404 if unknown)
+DELETE   /_emulator/identity-pools/{ID}        → ``{"identity_pool_id": ID}`` (404 if
+                                               unknown); its events go too
+GET      /_emulator/events                     → ``{"events": {ID: {"SyncTrigger": ARN},
+                                               ...}}`` (every pool, ``{}`` when none)
+POST     /_emulator/faults                     a fault (below) → ``{"faults": [pending]}``
+GET      /_emulator/faults                     → ``{"faults": [pending]}``
+DELETE   /_emulator/faults                     → ``{"faults": []}``
+GET      /_emulator/requests                   → ``{"requests": [request, ...]}`` oldest
+                                               first, the latest 1000
+DELETE   /_emulator/requests                   → ``{"requests": []}``
+GET      /_emulator/clock                      → ``{"now": "YYYYMMDDTHHMMSSZ",
+                                               "offset_seconds": N}``
+PUT      /_emulator/clock                      ``{"offset_seconds": N}`` → the same (skew)
+POST     /_emulator/reset                      → ``{"identity_pools": [...]}``: back to the
+                                               start-up pools, no events, no faults, empty
+                                               request log
+=======  ====================================  ===========================================
+
+A fault replaces the answer to the next ``count`` (default 1) correctly signed requests,
+optionally only of one ``operation`` (``"SetCognitoEvents"``/``"GetCognitoEvents"``).
+Faults queue up; each request uses the first that applies::
+
+    {"status": 429, "code": "TooManyRequestsException", "count": 2, "retry_after_ms": 0}
+    {"status": 503}                     # code defaults: 400 InvalidParameterException,
+                                        # 403 NotAuthorizedException, 404
+                                        # ResourceNotFoundException, 409
+                                        # ResourceConflictException, 429
+                                        # TooManyRequestsException, 500
+                                        # InternalErrorException, 503
+                                        # ServiceUnavailableException
+    {"kind": "drop", "count": 3}        # close the connection without answering
+    {"kind": "delay", "seconds": 0.2}   # wait, then answer normally
+
+(``"kind"`` defaults to ``"error"``; an error fault may also give ``"message"``;
+``retry_after_ms`` adds an ``x-amz-retry-after`` header.)
+
+A recorded request::
+
+    {"time": "20260101T000000Z", "method": "POST",
+     "path": "/identitypools/us-east-1%3A.../events", "query": "",
+     "headers": {"authorization": "AWS4-HMAC-SHA256 Credential=..., SignedHeaders=...,
+                 Signature=<redacted>", "x-amz-security-token": "<redacted>", ...},
+     "body": "{...}", "status": 200, "error_code": null,
+     "operation": "SetCognitoEvents", "request_id": "..."}
+
+``status`` is null for a dropped connection; header names are lowercased.
+"""
+
+from __future__ import annotations
+
+from ._handler import MAX_BODY_BYTES
+from ._server import DEV_CREDENTIALS, EmulatorServer, serve
+from ._state import Fault, RecordedRequest
+
+__all__ = [
+    "DEV_CREDENTIALS",
+    "MAX_BODY_BYTES",
+    "EmulatorServer",
+    "Fault",
+    "RecordedRequest",
+    "serve",
+]

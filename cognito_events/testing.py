@@ -1,0 +1,254 @@
+"""Test helpers: a local Cognito Sync emulator running in a background thread.
+
+::
+
+    from cognito_events import SYNC_TRIGGER
+    from cognito_events.testing import Emulator
+
+    with Emulator() as emulator:
+        pool = emulator.add_identity_pool()
+        with emulator.client() as client:
+            client.set_cognito_events(pool, {SYNC_TRIGGER: "arn:aws:lambda:..."})
+        assert emulator.events(pool) == {SYNC_TRIGGER: "arn:aws:lambda:..."}
+
+The emulator listens on a free port of 127.0.0.1 and starts in about a millisecond, so
+one per test is affordable. It only accepts requests signed with :attr:`Emulator.credentials`
+(the documented development pair unless others are given). The pytest plugin
+(:mod:`cognito_events.pytest_plugin`) wraps it in fixtures. Importing ``cognito_events``
+does not import this module.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from types import MappingProxyType, TracebackType
+from typing import Any
+
+import requests
+
+from ._client import CognitoEventsClient
+from ._credentials import Credentials
+from ._emulator import DEV_CREDENTIALS, EmulatorServer, Fault, RecordedRequest
+from ._validation import check_region
+
+__all__ = ["DEV_CREDENTIALS", "ISOLATED_ENVIRON", "Emulator", "Fault", "RecordedRequest"]
+
+#: The environment :meth:`Emulator.client` gives its clients instead of ``os.environ``:
+#: empty shared files, no profile, no instance metadata.
+ISOLATED_ENVIRON: Mapping[str, str] = MappingProxyType(
+    {
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+)
+
+
+class Emulator:
+    """A Cognito Sync events emulator on ``127.0.0.1``, in a background thread.
+
+    Use it as a context manager (or call :meth:`start` and :meth:`stop`). ``credentials``
+    is one :class:`~cognito_events.Credentials` or several (the first is
+    :attr:`credentials`); ``identity_pools`` are registered at start and again by
+    :meth:`reset`; ``db`` is a SQLite file that keeps the state across restarts;
+    ``clock_offset`` moves the emulator's clock to simulate skew.
+    """
+
+    def __init__(
+        self,
+        region: str = "us-east-1",
+        *,
+        credentials: Credentials | Sequence[Credentials] | None = None,
+        identity_pools: Sequence[str] | None = None,
+        db: str | os.PathLike[str] | None = None,
+        clock_offset: timedelta = timedelta(0),
+    ) -> None:
+        problems = check_region(region)
+        if problems:
+            raise ValueError(str(problems[0]))
+        if credentials is None:
+            pairs: tuple[Credentials, ...] = (DEV_CREDENTIALS,)
+        elif isinstance(credentials, Credentials):
+            pairs = (credentials,)
+        else:
+            pairs = tuple(credentials)
+            if not pairs:
+                raise ValueError("credentials must not be empty (pass None for the default)")
+        self._region = region
+        self._pairs = pairs
+        self._identity_pools = tuple(identity_pools or ())
+        self._db = db
+        self._clock_offset = clock_offset
+        self._server: EmulatorServer | None = None
+        self._sessions: list[requests.Session] = []
+
+    # -- lifecycle --------------------------------------------------------------------
+
+    def start(self) -> Emulator:
+        """Start serving (a no-op when already started); returns self."""
+        if self._server is None:
+            server = EmulatorServer(
+                host="127.0.0.1",
+                port=0,
+                credentials=self._pairs,
+                identity_pools=self._identity_pools,
+                db=self._db,
+                clock_offset=self._clock_offset,
+            )
+            self._server = server.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close the HTTP sessions of the clients from :meth:`client`."""
+        server, self._server = self._server, None
+        if server is not None:
+            server.shutdown()
+        sessions, self._sessions = self._sessions, []
+        for session in sessions:
+            session.close()
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        where = self._server.endpoint_url if self._server is not None else "not running"
+        return f"Emulator(region={self._region!r}, {where})"
+
+    @property
+    def _running(self) -> EmulatorServer:
+        if self._server is None:
+            raise RuntimeError("the emulator is not running: use 'with Emulator() as emulator:'")
+        return self._server
+
+    # -- connection details -----------------------------------------------------------
+
+    @property
+    def endpoint_url(self) -> str:
+        """``http://127.0.0.1:PORT`` of the running emulator."""
+        return self._running.endpoint_url
+
+    @property
+    def region(self) -> str:
+        """The region of the pools :meth:`add_identity_pool` makes and of :meth:`client`."""
+        return self._region
+
+    @property
+    def credentials(self) -> Credentials:
+        """The key pair :meth:`client` signs with (the first one accepted)."""
+        return self._pairs[0]
+
+    @property
+    def clock_offset(self) -> timedelta:
+        """How far the emulator's clock is ahead of this machine's (settable)."""
+        return self._running.clock_offset if self._server is not None else self._clock_offset
+
+    @clock_offset.setter
+    def clock_offset(self, value: timedelta) -> None:
+        if not isinstance(value, timedelta):
+            raise TypeError(f"clock_offset must be a timedelta, not {type(value).__name__}")
+        self._clock_offset = value
+        if self._server is not None:
+            self._server.clock_offset = value
+
+    def client(self, **overrides: Any) -> CognitoEventsClient:
+        """A :class:`~cognito_events.CognitoEventsClient` for this emulator.
+
+        Its region, endpoint and credentials are the emulator's; it reads nothing from the
+        environment or ``~/.aws`` (its ``environ`` names empty config and credentials
+        files) and its HTTP session ignores proxies, CA bundles and netrc. ``overrides``
+        are passed to the constructor and win. Sessions made here are closed by
+        :meth:`stop`.
+        """
+        options: dict[str, Any] = {
+            "region": self._region,
+            "endpoint_url": self.endpoint_url,
+            "credentials": self.credentials,
+            "environ": ISOLATED_ENVIRON,
+        }
+        options.update(overrides)
+        if "session" not in options:
+            session = requests.Session()
+            session.trust_env = False
+            self._sessions.append(session)
+            options["session"] = session
+        return CognitoEventsClient(**options)
+
+    # -- state ------------------------------------------------------------------------
+
+    def add_identity_pool(self, id: str | None = None) -> str:
+        """Register an identity pool (``<region>:<uuid4>`` when ``id`` is None); return its id.
+
+        Raises ValueError for a malformed id. Registering a pool twice is harmless.
+        """
+        server = self._running
+        pool = server.new_identity_pool_id(self._region) if id is None else id
+        server.add_identity_pool(pool)
+        return pool
+
+    def remove_identity_pool(self, id: str) -> None:
+        """Forget a pool and its events; KeyError if it is not registered."""
+        if not self._running.remove_identity_pool(id):
+            raise KeyError(id)
+
+    @property
+    def identity_pools(self) -> list[str]:
+        """The registered pools, sorted."""
+        return self._running.identity_pools()
+
+    def events(self, pool_id: str) -> dict[str, str]:
+        """The events stored for a pool (``{}`` when none); KeyError if it is not registered."""
+        events = self._running.events(pool_id)
+        if events is None:
+            raise KeyError(pool_id)
+        return events
+
+    def inject_fault(
+        self,
+        kind: str = "error",
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        message: str | None = None,
+        count: int = 1,
+        retry_after_ms: int | None = None,
+        seconds: float | None = None,
+        operation: str | None = None,
+    ) -> Fault:
+        """Make the next ``count`` signed requests fail (see the admin API for the kinds).
+
+        ``inject_fault(status=429, count=2, retry_after_ms=0)``, ``inject_fault(status=503)``,
+        ``inject_fault("drop")``, ``inject_fault("delay", seconds=0.2)``. Raises ValueError
+        for an impossible fault; returns the fault queued.
+        """
+        document: dict[str, object] = {"kind": kind, "count": count}
+        optional = {
+            "status": status,
+            "code": code,
+            "message": message,
+            "retry_after_ms": retry_after_ms,
+            "seconds": seconds,
+            "operation": operation,
+        }
+        document.update({key: value for key, value in optional.items() if value is not None})
+        fault = Fault.from_json(document)
+        self._running.faults.add(fault)
+        return fault
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """The requests received so far (signature and session token redacted), oldest first."""
+        return self._running.requests.entries()
+
+    def reset(self) -> None:
+        """Back to the start: the initial pools only, no events, no faults, no requests."""
+        self._running.reset()
