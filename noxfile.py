@@ -50,6 +50,20 @@ def docs(session: nox.Session) -> None:
 
 
 @nox.session(python=PRESENT[0])
+def fuzz(session: nox.Session) -> None:
+    """The fuzz tests with many more examples than CI runs (random seeds)."""
+    session.install("-e", ".[test]")
+    session.run("pytest", "-m", "fuzz", *session.posargs, env={"HYPOTHESIS_PROFILE": "fuzz"})
+
+
+@nox.session(python=PRESENT[0])
+def soak(session: nox.Session) -> None:
+    """The load and fault tests, run for minutes instead of seconds."""
+    session.install("-e", ".[test]")
+    session.run("pytest", "-m", "soak", *session.posargs, env={"CE_SOAK_SECONDS": "120"})
+
+
+@nox.session(python=PRESENT[0])
 def bench(session: nox.Session) -> None:
     """Speed and memory against boto3 and the requests floor, side by side."""
     session.install("-e", ".[bench]")
