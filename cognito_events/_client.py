@@ -35,6 +35,7 @@ from ._errors import (
     TransportError,
     ValidationError,
     error_from_response,
+    header_value,
 )
 from ._retry import (
     DEFAULT_RETRY_POLICY,
@@ -45,6 +46,7 @@ from ._retry import (
     backoff_delay,
     is_throttling,
     is_transient,
+    parse_http_date,
     retry_after_hint,
 )
 from ._transport import resolve_proxies, resolve_verify, send
@@ -491,17 +493,12 @@ class CognitoEventsClient:
             and any(marker in error.message for marker in _SKEW_MARKERS)
         ):
             return False
-        date = _header(headers, "Date")
+        date = header_value(headers, "Date")
         if date is None:
             return False
-        import email.utils  # only on this rare path: keeps import time down
-
-        try:
-            server_time = email.utils.parsedate_to_datetime(date)
-        except (TypeError, ValueError, IndexError, OverflowError):
+        server_time = parse_http_date(date)
+        if server_time is None:
             return False
-        if server_time.tzinfo is None:
-            server_time = server_time.replace(tzinfo=UTC)
         offset = server_time - self._clock()
         self._clock_offset = offset
         logger.debug(
@@ -527,14 +524,6 @@ def _log_signing(
         canonical,
         signed.string_to_sign,
     )
-
-
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    value = headers.get(name)
-    if value is None:
-        lowered = name.lower()
-        value = next((v for k, v in headers.items() if k.lower() == lowered), None)
-    return value
 
 
 def _error_label(error: CognitoEventsError) -> str:
@@ -566,5 +555,5 @@ def _parse_events(status: int, headers: Mapping[str, str], content: bytes) -> di
         code=None,
         message='GetCognitoEvents answered with a body that is not {"Events": {...}}: '
         + repr(shown),
-        request_id=_header(headers, "x-amzn-RequestId"),
+        request_id=header_value(headers, "x-amzn-RequestId"),
     )

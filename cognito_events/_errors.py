@@ -34,6 +34,7 @@ __all__ = [
     "TransportError",
     "ValidationError",
     "error_from_response",
+    "header_value",
     "parse_error_code",
 ]
 
@@ -264,7 +265,7 @@ def _truncate(text: str) -> str:
     return text
 
 
-def _header(headers: Mapping[str, str], name: str) -> str | None:
+def header_value(headers: Mapping[str, str], name: str) -> str | None:
     """Case-insensitive header lookup that works on a plain dict too."""
     value = headers.get(name)
     if value is not None:
@@ -300,7 +301,7 @@ def error_from_response(
             document = None
     fields: Mapping[str, object] = document if isinstance(document, dict) else {}
 
-    raw_code = _header(headers, "x-amzn-ErrorType")
+    raw_code = header_value(headers, "x-amzn-ErrorType")
     if not raw_code:
         for key in ("code", "Code", "__type"):
             candidate = fields.get(key)
@@ -318,9 +319,11 @@ def error_from_response(
                 message = message[:MAX_SERVICE_MESSAGE_CHARS] + "…"
             break
     if message is None:
-        message = _describe_body(body, _header(headers, "Content-Type"))
+        message = _describe_body(body, header_value(headers, "Content-Type"))
 
-    request_id = _header(headers, "x-amzn-RequestId") or _header(headers, "x-amz-request-id")
+    request_id = header_value(headers, "x-amzn-RequestId") or header_value(
+        headers, "x-amz-request-id"
+    )
     cls = _class_for(status_code, code)
     return cls(
         status_code=status_code,

@@ -33,6 +33,7 @@ __all__ = [
     "backoff_delay",
     "is_throttling",
     "is_transient",
+    "parse_http_date",
     "retry_after_hint",
 ]
 
@@ -135,17 +136,23 @@ def retry_after_hint(headers: Mapping[str, str], now: datetime | None = None) ->
     try:
         seconds = float(raw)
     except ValueError:
-        import email.utils  # only for the rare HTTP-date form: keeps import time down
-
-        try:
-            when = email.utils.parsedate_to_datetime(raw)
-        except (TypeError, ValueError, IndexError, OverflowError):
+        when = parse_http_date(raw)
+        if when is None:
             return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
         seconds = (when - (now or datetime.now(UTC))).total_seconds()
         return max(seconds, 0.0)
     return seconds if 0 <= seconds < float("inf") else None
+
+
+def parse_http_date(value: str) -> datetime | None:
+    """An HTTP date (``Date``, ``Retry-After``) as an aware datetime; None when unreadable."""
+    import email.utils  # only on these rare paths: keeps import time down
+
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
 def apply_hint(policy: RetryPolicy, computed: float, hint: float | None) -> float:
