@@ -419,6 +419,80 @@ def worker_percall(url: str, n: int, rounds: int, warmup: int) -> dict[str, Any]
 
 
 # --------------------------------------------------------------------------------------
+# Emulator worker
+# --------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _emulator_process() -> Iterator[str]:
+    """``cognito-events serve`` in a child process; yields its endpoint URL."""
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "cognito_events",
+            "serve",
+            "--port=0",
+            f"--identity-pool={POOL_ID}",
+            f"--credentials={ACCESS_KEY}:{SECRET_KEY}",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline().strip()
+        assert line.startswith("Listening on "), line
+        yield line.removeprefix("Listening on ")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+
+def worker_emulator(bare_url: str, n: int, rounds: int, warmup: int) -> dict[str, Any]:
+    """Round trip of a signed set through the emulator vs a bare server; in-process start."""
+    from cognito_events import SYNC_TRIGGER, CognitoEventsClient, Credentials, RetryPolicy
+    from cognito_events.testing import Emulator
+
+    credentials = Credentials(ACCESS_KEY, SECRET_KEY)
+    out: dict[str, Any] = {"emulator": [], "bare": [], "start_ms": [], "stop_ms": []}
+    with _emulator_process() as emulator_url:
+        clients = {
+            name: CognitoEventsClient(
+                region=REGION,
+                credentials=credentials,
+                endpoint_url=url,
+                retry=RetryPolicy(max_attempts=1),
+                environ={},
+            )
+            for name, url in (("emulator", emulator_url), ("bare", bare_url))
+        }
+        for client in clients.values():
+            for _ in range(warmup):
+                client.set_cognito_events(POOL_ID, {SYNC_TRIGGER: ARN})
+        for r in range(rounds):
+            order = ["emulator", "bare"] if r % 2 == 0 else ["bare", "emulator"]
+            for name in order:
+                client = clients[name]
+                began = time.perf_counter()
+                for _ in range(n):
+                    client.set_cognito_events(POOL_ID, {SYNC_TRIGGER: ARN})
+                out[name].append((time.perf_counter() - began) / n)
+    for _ in range(rounds * 5):
+        emulator = Emulator()
+        began = time.perf_counter()
+        emulator.start()
+        started = time.perf_counter()
+        emulator.stop()
+        out["start_ms"].append((started - began) * 1000)
+        out["stop_ms"].append((time.perf_counter() - started) * 1000)
+    return out
+
+
+# --------------------------------------------------------------------------------------
 # SigV4 worker
 # --------------------------------------------------------------------------------------
 
@@ -552,11 +626,14 @@ class Target:
     name: str
     value: float | None
     limit: float
+    unit: str = "x"
 
     @property
     def shown(self) -> str:
         if self.value is None:
             return "-"
+        if self.unit != "x":
+            return f"{self.value:.2f} {self.unit}"
         return f"{self.value:.0f}" if self.limit == 0 else f"{self.value:.3f}x"
 
     @property
@@ -593,7 +670,7 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     ap.add_argument("--quick", action="store_true", help="few iterations (smoke test)")
-    ap.add_argument("--worker", choices=["percall", "sigv4"], help=argparse.SUPPRESS)
+    ap.add_argument("--worker", choices=["percall", "sigv4", "emulator"], help=argparse.SUPPRESS)
     ap.add_argument("--url", help=argparse.SUPPRESS)
     ap.add_argument("-n", type=int, default=0, help=argparse.SUPPRESS)
     ap.add_argument("--rounds", type=int, default=0, help=argparse.SUPPRESS)
@@ -605,6 +682,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.worker == "sigv4":
         print(json.dumps(worker_sigv4(args.n, args.rounds)))
+        return 0
+    if args.worker == "emulator":
+        print(json.dumps(worker_emulator(args.url, args.n, args.rounds, args.warmup)))
         return 0
 
     sys.path.insert(0, str(HERE))
@@ -653,6 +733,23 @@ def main(argv: Sequence[str] | None = None) -> int:
                 env,
             )
             percall_stats = srv.stop()
+
+        emu_n = 100 if quick else 500
+        print(f"emulator: {rounds} rounds x {emu_n} signed sets ...", flush=True)
+        emu: dict[str, Any] = {}
+        if have_ours:
+            with ServerProcess() as srv:
+                emu = run_worker(
+                    [
+                        "--worker=emulator",
+                        f"--url={srv.url}",
+                        f"-n={emu_n}",
+                        f"--rounds={rounds}",
+                        f"--warmup={warmup}",
+                    ],
+                    env,
+                )
+                srv.stop()
 
         print(f"sigv4: {sig_repeats} repeats x {sig_n} signatures ...", flush=True)
         sig: dict[str, list[float]] = run_worker(
@@ -796,6 +893,23 @@ def main(argv: Sequence[str] | None = None) -> int:
             0.25,
         )
     )
+
+    if emu:
+        print(f"== 5. emulator ({rounds} rounds x {emu_n} signed sets; medians)")
+        emu_rt = statistics.median(emu["emulator"]) * 1e6
+        bare_rt = statistics.median(emu["bare"]) * 1e6
+        start_ms = statistics.median(emu["start_ms"])
+        print_table(
+            ["measure", "median", "vs bare server"],
+            [
+                ["signed set round trip: emulator (us)", f"{emu_rt:.1f}", _r(emu_rt / bare_rt)],
+                ["signed set round trip: bare server (us)", f"{bare_rt:.1f}", _r(1.0)],
+                ["Emulator() start in-process (ms)", f"{start_ms:.2f}", "-"],
+                ["Emulator.stop() (ms)", f"{statistics.median(emu['stop_ms']):.2f}", "-"],
+            ],
+        )
+        targets.append(Target("emulator: signed set <= 2x bare server", emu_rt / bare_rt, 2.0))
+        targets.append(Target("emulator: in-process start < 50 ms", start_ms, 50.0, "ms"))
 
     print("== targets")
     print_table(

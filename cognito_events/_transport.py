@@ -53,7 +53,10 @@ _LOCAL_ERRORS = (
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return "connect timeout"
-    if isinstance(exc, requests.exceptions.ReadTimeout):
+    if isinstance(exc, requests.exceptions.ReadTimeout | urllib3.exceptions.ReadTimeoutError):
+        return "read timeout"
+    if exc.args and isinstance(exc.args[0], urllib3.exceptions.ReadTimeoutError):
+        # requests wraps a timeout while reading the body in a plain ConnectionError.
         return "read timeout"
     if isinstance(exc, requests.exceptions.SSLError):
         return "TLS error"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import TypeVar
 
 from ._errors import Problem, ValidationError
 
@@ -37,6 +38,7 @@ _LAMBDA_ARN = re.compile(
     re.ASCII,
 )
 _SHOWN_CHARS = 80
+_T = TypeVar("_T")
 
 
 def _show(value: object) -> str:
@@ -168,18 +170,50 @@ def _check_region_match(identity_pool_id: object, region: str | None) -> list[Pr
     ]
 
 
+# Inputs already accepted (plain, immutable str only): the same pool and ARN are usually
+# validated again and again, and a set lookup is far cheaper than the regular expressions.
+_ACCEPTED_POOLS: set[tuple[str, str | None]] = set()
+_ACCEPTED_EVENTS: set[tuple[str, str]] = set()
+_MAX_REMEMBERED = 1024
+
+
+def _remember(accepted: set[_T], key: _T) -> None:
+    if len(accepted) >= _MAX_REMEMBERED:
+        accepted.clear()
+    accepted.add(key)
+
+
 def validate_set(identity_pool_id: object, events: object, region: str | None) -> None:
     """Raise ``ValidationError`` listing every problem with a SetCognitoEvents call."""
+    pool_key = (identity_pool_id, region)
+    if type(identity_pool_id) is str and type(events) is dict and len(events) == 1:
+        [event] = events.items()
+        if (
+            type(event[0]) is str
+            and type(event[1]) is str
+            and pool_key in _ACCEPTED_POOLS
+            and event in _ACCEPTED_EVENTS
+        ):
+            return
     problems = check_identity_pool_id(identity_pool_id)
     problems += check_events(events)
     problems += _check_region_match(identity_pool_id, region)
     if problems:
         raise ValidationError(problems)
+    if type(identity_pool_id) is str and type(events) is dict:
+        [(name, arn)] = events.items()
+        if type(name) is str and type(arn) is str:
+            _remember(_ACCEPTED_POOLS, (identity_pool_id, region))
+            _remember(_ACCEPTED_EVENTS, (name, arn))
 
 
 def validate_get(identity_pool_id: object, region: str | None) -> None:
     """Raise ``ValidationError`` listing every problem with a GetCognitoEvents call."""
+    if type(identity_pool_id) is str and (identity_pool_id, region) in _ACCEPTED_POOLS:
+        return
     problems = check_identity_pool_id(identity_pool_id)
     problems += _check_region_match(identity_pool_id, region)
     if problems:
         raise ValidationError(problems)
+    if type(identity_pool_id) is str:
+        _remember(_ACCEPTED_POOLS, (identity_pool_id, region))

@@ -49,7 +49,7 @@ EMPTY_SHA256: Final = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7
 _TERMINATOR: Final = "aws4_request"
 _UTC: Final = UTC
 _sha256 = hashlib.sha256
-_hmac_new = hmac.new
+_hmac_digest = hmac.digest  # one C call: no Python-level HMAC object per signature
 
 # Bytes that URI encoding leaves alone (RFC 3986 "unreserved").
 _UNRESERVED: Final = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~"
@@ -264,15 +264,15 @@ def signing_key(secret: str, date: str, region: str, service: str) -> bytes:
 
     ``date`` is the scope date ``YYYYMMDD``.
     """
-    key = _hmac_new(("AWS4" + secret).encode("utf-8"), date.encode("utf-8"), _sha256).digest()
+    key = _hmac_digest(("AWS4" + secret).encode("utf-8"), date.encode("utf-8"), "sha256")
     for part in (region, service, _TERMINATOR):
-        key = _hmac_new(key, part.encode("utf-8"), _sha256).digest()
+        key = _hmac_digest(key, part.encode("utf-8"), "sha256")
     return key
 
 
 def signature(*, key: bytes, string_to_sign: str) -> str:
     """The signature: hex HMAC-SHA256 of the string to sign under the signing key."""
-    return _hmac_new(key, string_to_sign.encode("utf-8"), _sha256).hexdigest()
+    return _hmac_digest(key, string_to_sign.encode("utf-8"), "sha256").hex()
 
 
 def authorization_header(
@@ -393,20 +393,21 @@ class RequestTemplate:
         body_hash = payload_hash(body)
         sign_token = bool(token) and not omit_session_token
         texts, slots, signed = self._layout(sign_token, content_sha256_header)
-        values = {
-            "x-amz-date": amz_date,
-            "x-amz-security-token": " ".join(token.split()) if token else "",
-            "x-amz-content-sha256": body_hash,
-        }
         block = texts[0]
         for index, slot in enumerate(slots, 1):
-            block += values[slot] + texts[index]
+            if slot == "x-amz-date":
+                value = amz_date
+            elif slot == "x-amz-security-token":
+                value = " ".join(token.split()) if token else ""
+            else:
+                value = body_hash
+            block += value + texts[index]
         creq = f"{self._head}{block}\n{signed}\n{body_hash}"
         date = amz_date[:8]
         scope = credential_scope(date=date, region=region, service=service)
         sts = f"{ALGORITHM}\n{amz_date}\n{scope}\n{_sha256(creq.encode('utf-8')).hexdigest()}"
         key = signing_key(credentials.secret_access_key, date, region, service)
-        sig = _hmac_new(key, sts.encode("utf-8"), _sha256).hexdigest()
+        sig = signature(key=key, string_to_sign=sts)
         auth = (
             f"{ALGORITHM} Credential={credentials.access_key_id}/{scope}, "
             f"SignedHeaders={signed}, Signature={sig}"

@@ -111,6 +111,12 @@ def test_the_test_above_sees_the_whole_tree() -> None:
         (requests.exceptions.ConnectionError("x"), "connection failed"),
         (requests.exceptions.ChunkedEncodingError("x"), "connection broken"),
         (requests.exceptions.InvalidURL("x"), "request failed"),
+        (
+            requests.exceptions.ConnectionError(
+                urllib3.exceptions.ReadTimeoutError(None, URL, "Read timed out.")  # type: ignore[arg-type]
+            ),
+            "read timeout",
+        ),
     ],
 )
 def test_errors_say_what_happened(exc: BaseException, label: str) -> None:
