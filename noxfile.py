@@ -43,9 +43,13 @@ def typecheck(session: nox.Session) -> None:
 @nox.session(python=PRESENT[0])
 def docs(session: nox.Session) -> None:
     """Build the Sphinx site; any warning fails the build."""
-    session.install("-e", ".", "sphinx>=7")
+    session.install("-e", ".", "-r", "docs/requirements.txt")
     session.run(
         "sphinx-build", "-W", "--keep-going", "-n", "-b", "html", "docs", "docs/_build/html"
+    )
+    # Every example on every page runs against a local emulator.
+    session.run(
+        "sphinx-build", "-W", "--keep-going", "-n", "-b", "doctest", "docs", "docs/_build/doctest"
     )
 
 

@@ -82,8 +82,10 @@ output:
   set and clear print nothing on success, as the AWS CLI does for SetCognitoEvents.
 
 credentials:
-  set, get and clear sign with AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY
-  (and AWS_SESSION_TOKEN), or with --profile.
+  set, get and clear find credentials as boto3 does: AWS_ACCESS_KEY_ID /
+  AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN), then the profile (--profile,
+  AWS_DEFAULT_PROFILE, AWS_PROFILE) in ~/.aws, credential_process, container and
+  instance credentials.
 
 exit codes:
   {EXIT_OK:>3}  success

@@ -223,11 +223,15 @@ class Emulator:
         retry_after_ms: int | None = None,
         seconds: float | None = None,
         operation: str | None = None,
+        probability: float | None = None,
     ) -> Fault:
-        """Make the next ``count`` signed requests fail (see the admin API for the kinds).
+        """Make the next ``count`` signed requests fail: kind ``"error"`` (an AWS error
+        answer), ``"drop"`` (close without answering) or ``"delay"`` (answer after ``seconds``).
 
         ``inject_fault(status=429, count=2, retry_after_ms=0)``, ``inject_fault(status=503)``,
-        ``inject_fault("drop")``, ``inject_fault("delay", seconds=0.2)``. Raises ValueError
+        ``inject_fault("drop")``, ``inject_fault("delay", seconds=0.2)``,
+        ``inject_fault(status=429, count=10**9, probability=0.3)`` (about 30 % of
+        requests throttled from now on). Raises ValueError
         for an impossible fault; returns the fault queued.
         """
         document: dict[str, object] = {"kind": kind, "count": count}
@@ -238,6 +242,7 @@ class Emulator:
             "retry_after_ms": retry_after_ms,
             "seconds": seconds,
             "operation": operation,
+            "probability": probability,
         }
         document.update({key: value for key, value in optional.items() if value is not None})
         fault = Fault.from_json(document)

@@ -1,8 +1,9 @@
 """Sphinx configuration for the cognito-events documentation.
 
-Build with::
+Build the site, then run every example in it (``nox -s docs`` does both)::
 
-    .venv/bin/sphinx-build -W --keep-going -n -b html docs docs/_build/html
+    sphinx-build -W --keep-going -n -b html docs docs/_build/html
+    sphinx-build -W --keep-going -n -b doctest docs docs/_build/doctest
 
 Only built-in extensions and the built-in alabaster theme are used, and nothing is
 fetched from the network (no intersphinx), so the build works offline.
@@ -11,6 +12,7 @@ fetched from the network (no intersphinx), so the build works offline.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import attrs
 from sphinx.application import Sphinx
@@ -22,6 +24,7 @@ import cognito_events
 project = "cognito-events"
 author = "cognito-events developers"
 copyright = "cognito-events developers"
+# The version lives in one place, cognito_events/_version.py.
 release = cognito_events.__version__
 version = ".".join(release.split(".")[:2])
 
@@ -34,7 +37,7 @@ extensions = [
 ]
 
 root_doc = "index"
-exclude_patterns = ["_build", "requirements.txt"]
+exclude_patterns = ["_build", "requirements.txt", "examples"]
 nitpicky = True
 python_use_unqualified_type_names = True
 
@@ -45,6 +48,8 @@ autodoc_typehints_format = "short"
 autodoc_member_order = "bysource"
 autodoc_preserve_defaults = True
 autodoc_class_signature = "mixed"
+# Show the alias, not its four-way expansion, in CognitoEventsClient's signature.
+autodoc_type_aliases = {"CredentialsSource": "CredentialsSource"}
 
 # Standard-library and requests names that appear in signatures. There is no
 # intersphinx (the build must work offline), so they cannot resolve; nitpicky mode
@@ -56,15 +61,20 @@ nitpick_ignore = [
     ("py:class", "collections.abc.Sequence"),
     ("py:class", "datetime.datetime"),
     ("py:class", "datetime.timedelta"),
+    ("py:class", "os.PathLike"),
     ("py:class", "requests.sessions.Session"),
 ]
 
 # -- doctest -----------------------------------------------------------------------------
 
-# The examples in index.rst and quickstart.rst run against requests-mock (set up in a
-# hidden testsetup block on each page), never against AWS:
-#
-#     .venv/bin/sphinx-build -b doctest docs docs/_build/doctest
+# Every page's examples run against a local emulator that the ``AWS_*`` variables point
+# at (doctest_env.py), never against AWS. tests/test_docs.py reads these two settings
+# from this file and runs the same examples without Sphinx.
+doctest_path = [str(Path(__file__).parent)]
+doctest_global_setup = (
+    "import doctest_env as _doctest_env\n_docs_environment = _doctest_env.DocsEnvironment().start()"
+)
+doctest_global_cleanup = "_docs_environment.stop()"
 
 # -- HTML --------------------------------------------------------------------------------
 
@@ -133,6 +143,26 @@ def _attrs_signature(
 _ATTRS_DEFAULT = re.compile(r"attr_dict\['(\w+)'\]\.default")
 
 
+def _alias_names(
+    app: Sphinx,
+    what: str,
+    name: str,
+    obj: object,
+    options: object,
+    signature: str | None,
+    return_annotation: str | None,
+) -> tuple[str, str | None] | None:
+    """Show ``CredentialsSource | None``, not ``TypeAliasForwardRef('CredentialsSource') |
+    None``: Sphinx 9 renders an ``autodoc_type_aliases`` entry inside a union by its repr."""
+    if not signature or "TypeAliasForwardRef(" not in signature:
+        return None
+    return _FORWARD_REF.sub(r"\1", signature), return_annotation
+
+
+_FORWARD_REF = re.compile(r"TypeAliasForwardRef\('([\w.]+)'\)")
+
+
 def setup(app: Sphinx) -> None:
     app.connect("autodoc-process-docstring", _drop_builtin_docstring)
     app.connect("autodoc-process-signature", _attrs_signature)
+    app.connect("autodoc-process-signature", _alias_names)

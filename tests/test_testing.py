@@ -241,3 +241,16 @@ def test_importing_the_package_does_not_import_the_emulator() -> None:
     assert "testing" not in done.stdout
     assert "_emulator" not in done.stdout
     assert "pytest_plugin" not in done.stdout
+
+
+def test_a_fault_with_a_probability_applies_to_that_share_of_requests() -> None:
+    from cognito_events._emulator._state import Fault, FaultQueue
+
+    draws = iter([0.9, 0.1, 0.5, 0.2, 0.95])
+    queue = FaultQueue(random=lambda: next(draws))
+    queue.add(Fault.from_json({"status": 429, "count": 2, "probability": 0.3}))
+    taken = [queue.take("SetCognitoEvents") is not None for _ in range(5)]
+    # Only the draws below 0.3 apply, and only they use up the count.
+    assert taken == [False, True, False, True, False]
+    with pytest.raises(ValueError, match="probability"):
+        Fault.from_json({"status": 429, "probability": 0})

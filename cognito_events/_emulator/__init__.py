@@ -104,9 +104,13 @@ Faults queue up; each request uses the first that applies::
                                         # ServiceUnavailableException
     {"kind": "drop", "count": 3}        # close the connection without answering
     {"kind": "delay", "seconds": 0.2}   # wait, then answer normally
+    {"status": 429, "count": 1000000, "probability": 0.3}
+                                        # about 30 % of requests, at random
 
 (``"kind"`` defaults to ``"error"``; an error fault may also give ``"message"``;
-``retry_after_ms`` adds an ``x-amz-retry-after`` header.)
+``retry_after_ms`` adds an ``x-amz-retry-after`` header; ``probability``, above 0 and
+at most 1 (the default), makes a fault apply to each matching request with that chance,
+``count`` then counting only the requests it applied to.)
 
 A recorded request::
 

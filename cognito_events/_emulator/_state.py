@@ -5,10 +5,11 @@ Both are reset by the admin API's ``reset`` and neither survives a restart.
 
 from __future__ import annotations
 
+import random as _random
 import re
 import threading
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Final, Literal
 
@@ -52,7 +53,17 @@ _DEFAULT_MESSAGES: Final[Mapping[str, str]] = {
 # What may appear in an x-amzn-ErrorType header value.
 _CODE: Final = re.compile(r"[A-Za-z][A-Za-z0-9_.#:/-]{0,127}", re.ASCII)
 _FAULT_KEYS: Final = frozenset(
-    {"kind", "status", "code", "message", "count", "retry_after_ms", "seconds", "operation"}
+    {
+        "kind",
+        "status",
+        "code",
+        "message",
+        "count",
+        "retry_after_ms",
+        "seconds",
+        "operation",
+        "probability",
+    }
 )
 
 
@@ -68,7 +79,9 @@ class Fault:
     ``x-amz-retry-after`` header when ``retry_after_ms`` is set); ``"drop"`` closes the
     connection without answering; ``"delay"`` waits ``seconds`` and then answers normally.
     ``count`` is how many requests it applies to; ``operation`` limits it to
-    ``SetCognitoEvents`` or ``GetCognitoEvents`` (None: either).
+    ``SetCognitoEvents`` or ``GetCognitoEvents`` (None: either); ``probability`` (default
+    1) is the chance that it applies to each matching request: the others pass it by and
+    do not use up ``count``.
     """
 
     kind: FaultKind = "error"
@@ -79,6 +92,7 @@ class Fault:
     retry_after_ms: int | None = None
     seconds: float = 0.0
     operation: str | None = None
+    probability: float = 1.0
 
     @classmethod
     def from_json(cls, document: object) -> Fault:
@@ -102,11 +116,21 @@ class Fault:
             raise ValueError(
                 f"operation must be {' or '.join(OPERATIONS)} (or absent), not {operation!r}"
             )
+        probability = document.get("probability", 1.0)
+        if (
+            not isinstance(probability, int | float)
+            or isinstance(probability, bool)
+            or not 0 < probability <= 1
+        ):
+            raise ValueError(
+                f"probability must be a number above 0 and at most 1, not {probability!r}"
+            )
+        probability = float(probability)
         if kind == "drop":
             cls._reject_fields(
                 document, kind, ("status", "code", "message", "retry_after_ms", "seconds")
             )
-            return cls(kind="drop", count=count, operation=operation)
+            return cls(kind="drop", count=count, operation=operation, probability=probability)
         if kind == "delay":
             cls._reject_fields(document, kind, ("status", "code", "message", "retry_after_ms"))
             seconds = document.get("seconds", 0.0)
@@ -118,7 +142,13 @@ class Fault:
                 raise ValueError(
                     f"seconds must be a number from 0 to {MAX_FAULT_DELAY:g}, not {seconds!r}"
                 )
-            return cls(kind="delay", count=count, seconds=float(seconds), operation=operation)
+            return cls(
+                kind="delay",
+                count=count,
+                seconds=float(seconds),
+                operation=operation,
+                probability=probability,
+            )
         cls._reject_fields(document, kind, ("seconds",))
         status = document.get("status", 500)
         if not _is_int(status) or not 400 <= status <= 599:
@@ -150,6 +180,7 @@ class Fault:
             count=count,
             retry_after_ms=retry_after_ms,
             operation=operation,
+            probability=probability,
         )
 
     @staticmethod
@@ -171,15 +202,18 @@ class Fault:
         elif self.kind == "delay":
             document["seconds"] = self.seconds
         document["operation"] = self.operation
+        if self.probability != 1:
+            document["probability"] = self.probability
         return document
 
 
 class FaultQueue:
     """Pending faults, first in first out; each signed request takes from the first match."""
 
-    def __init__(self) -> None:
+    def __init__(self, random: Callable[[], float] | None = None) -> None:
         self._lock = threading.Lock()
         self._pending: list[Fault] = []
+        self._random = random or _random.random
 
     def add(self, fault: Fault) -> None:
         """Queue a fault behind those already pending."""
@@ -193,6 +227,8 @@ class FaultQueue:
         with self._lock:
             for index, fault in enumerate(self._pending):
                 if fault.operation is None or fault.operation == operation:
+                    if fault.probability < 1 and self._random() >= fault.probability:
+                        continue  # passed by this time: the request goes on as usual
                     if fault.count == 1:
                         del self._pending[index]
                     else:

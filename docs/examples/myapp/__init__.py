@@ -1,0 +1,1 @@
+"""An example application that manages the sync trigger of an identity pool."""
