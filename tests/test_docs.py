@@ -537,6 +537,19 @@ def test_readme_opens_with_the_two_commands() -> None:
     assert text.index("```") < text.index("\n## "), "the commands come before any section"
 
 
+def test_the_readme_usage_example_runs(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = README.read_text(encoding="utf-8")
+    blocks = re.findall(r"^```python\n(.*?)^```", text, re.S | re.M)
+    assert len(blocks) == 1, "the README has one Python example"
+    with _docs_environment(monkeypatch):
+        _exec(_compile(blocks[0], README, 1), {"__name__": "readme"})
+    code, request_id = capsys.readouterr().out.split()
+    assert code == "ResourceNotFoundException"
+    assert len(request_id) == 36  # the emulator's request ids are UUIDs
+
+
 def test_ci_runs_the_readme_test_command_verbatim() -> None:
     assert README_COMMANDS[1] in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
 
