@@ -545,7 +545,7 @@ def _parse_events(status: int, headers: Mapping[str, str], content: bytes) -> di
     """Read ``{"Events": {...}}``; a malformed 2xx answer is a ``ServiceError``, never a crash."""
     try:
         document = json.loads(content) if content else {}
-    except ValueError:
+    except (ValueError, RecursionError):
         document = None
     events = document.get("Events", {}) if isinstance(document, dict) else None
     if isinstance(events, dict) and all(

@@ -554,6 +554,17 @@ class _Settings:
             found = self.profile.lookup(key)
             if found is not None:
                 setting, place = found
+                if isinstance(setting.value, str) and "\n" in setting.value:
+                    # Indented lines continue a value: they may be other settings indented
+                    # by mistake, secrets among them, so the value is not quoted.
+                    self.problems.append(
+                        Problem(
+                            place,
+                            "must be a single line; the lines indented below it "
+                            "continue it (remove their indentation)",
+                        )
+                    )
+                    return None
                 if isinstance(setting.value, str):
                     return setting.value, place
                 self.problems.append(Problem(place, "must be a single value, not a sub-section"))

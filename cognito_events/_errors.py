@@ -43,6 +43,8 @@ MAX_MESSAGE_CHARS = 300
 #: Longest service message kept as sent: an InvalidSignatureException carries the
 #: canonical request and string to sign the service computed, which is what to compare.
 MAX_SERVICE_MESSAGE_CHARS = 4096
+#: Longest Content-Type quoted when describing a body that is not AWS error JSON.
+MAX_CONTENT_TYPE_CHARS = 100
 
 
 class CognitoEventsError(Exception):
@@ -281,7 +283,11 @@ def _describe_body(body: bytes, content_type: str | None) -> str:
     if not body:
         return "the response had an empty body"
     text = body.decode("utf-8", errors="replace")
-    kind = content_type.split(";", 1)[0].strip() if content_type else "unknown content type"
+    kind = (
+        _truncate(content_type.split(";", 1)[0])[:MAX_CONTENT_TYPE_CHARS]
+        if content_type
+        else "unknown content type"
+    )
     return f"the response body was not AWS error JSON ({kind}): {_truncate(text)!r}"
 
 
@@ -297,7 +303,7 @@ def error_from_response(
     if body:
         try:
             document = json.loads(body)
-        except ValueError:  # JSONDecodeError and UnicodeDecodeError both are
+        except (ValueError, RecursionError):  # RecursionError: nested too deep
             document = None
     fields: Mapping[str, object] = document if isinstance(document, dict) else {}
 

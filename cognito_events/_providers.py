@@ -13,6 +13,7 @@ import ipaddress
 import json
 import logging
 import os
+import re
 import threading
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -308,7 +309,7 @@ class ProcessSource:
                 argv, capture_output=True, timeout=self._timeout, check=False
             )
         except subprocess.TimeoutExpired as exc:
-            stderr = _decode(exc.stderr)
+            stderr = _redact_output_secrets(_decode(exc.stderr), exc.output or b"")
             raise CredentialProcessError(
                 f"{source} did not finish within {self._timeout:g} s and was stopped"
                 + _stderr_suffix(stderr),
@@ -337,6 +338,8 @@ class ProcessSource:
     def _parse(self, stdout: bytes, source: str) -> Expiring:
         try:
             document = json.loads(stdout)
+        except RecursionError:
+            raise CredentialsError(f"{source}: its output is nested too deeply") from None
         except ValueError as exc:
             position = (
                 f" (at line {exc.lineno}, column {exc.colno})"
@@ -356,19 +359,24 @@ class ProcessSource:
         return Expiring(credentials, parse_expiration(expiration, source))
 
 
+_SECRET_FIELD = re.compile(r'"(?:SecretAccessKey|SessionToken)"\s*:\s*"([^"\\]+)')
+
+
 def _redact_output_secrets(stderr: str, stdout: bytes) -> str:
     """Remove from stderr any secret that stdout holds (a script echoing its output)."""
     if not stderr:
         return stderr
     try:
         document = json.loads(stdout)
-    except ValueError:
-        return stderr
+    except (ValueError, RecursionError):
+        document = None
     if isinstance(document, dict):
-        for key in ("SecretAccessKey", "SessionToken"):
-            value = document.get(key)
-            if isinstance(value, str) and len(value) >= 8:
-                stderr = stderr.replace(value, "<redacted>")
+        values = [document.get(key) for key in ("SecretAccessKey", "SessionToken")]
+    else:  # not a JSON object (cut short, say): find the fields by their shape
+        values = _SECRET_FIELD.findall(stdout.decode("utf-8", errors="replace"))
+    for value in values:
+        if isinstance(value, str) and len(value) >= 8:
+            stderr = stderr.replace(value, "<redacted>")
     return stderr
 
 

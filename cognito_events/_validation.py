@@ -38,6 +38,9 @@ _LAMBDA_ARN = re.compile(
     re.ASCII,
 )
 _SHOWN_CHARS = 80
+#: Longest Lambda function ARN accepted: the longest real ones have about 250 characters
+#: (partition, region, account, a 64-character name and a 128-character qualifier).
+MAX_ARN_LENGTH = 256
 _T = TypeVar("_T")
 
 
@@ -123,7 +126,7 @@ def check_events(value: object, parameter: str = "events") -> list[Problem]:
         if suggestion is not None:
             message += f" (did you mean {suggestion!r}?)"
         problems.append(Problem(parameter, message))
-    label = f"{parameter}[{name!r}]" if isinstance(name, str) else parameter
+    label = f"{parameter}[{_show(name)}]" if isinstance(name, str) else parameter
     if not isinstance(arn, str):
         problems.append(
             Problem(
@@ -131,7 +134,7 @@ def check_events(value: object, parameter: str = "events") -> list[Problem]:
                 f"must be a str (a Lambda function ARN, or '' to remove), not {type(arn).__name__}",
             )
         )
-    elif arn and _LAMBDA_ARN.fullmatch(arn) is None:
+    elif arn and (len(arn) > MAX_ARN_LENGTH or _LAMBDA_ARN.fullmatch(arn) is None):
         problems.append(
             Problem(
                 label,
@@ -153,7 +156,7 @@ def _check_region_match(identity_pool_id: object, region: str | None) -> list[Pr
             return [
                 Problem(
                     "identity_pool_id",
-                    f"region prefix {prefix!r} is not a region name such as 'us-east-1', "
+                    f"region prefix {_show(prefix)} is not a region name such as 'us-east-1', "
                     "and no region is configured to fall back on",
                 )
             ]
@@ -163,9 +166,9 @@ def _check_region_match(identity_pool_id: object, region: str | None) -> list[Pr
     return [
         Problem(
             "identity_pool_id",
-            f"belongs to region {prefix!r} but the client is configured for region {region!r}; "
-            "the service would answer ResourceNotFoundException. Use a client for "
-            f"region {prefix!r}",
+            f"belongs to region {_show(prefix)} but the client is configured for region "
+            f"{_show(region)}; the service would answer ResourceNotFoundException. Use a "
+            f"client for region {_show(prefix)}",
         )
     ]
 

@@ -24,6 +24,7 @@ from typing import IO, Any
 from urllib.parse import quote
 
 import pytest
+from _sweep import record_output
 
 import cognito_events
 from cognito_events import (
@@ -133,7 +134,7 @@ def run(
 ) -> subprocess.CompletedProcess[str]:
     """Run ``python -m cognito_events [--endpoint-url ENDPOINT] ARGS`` as a subprocess."""
     prefix = ["--endpoint-url", endpoint] if endpoint is not None else []
-    return subprocess.run(  # noqa: S603 - our own interpreter and arguments
+    result = subprocess.run(  # noqa: S603 - our own interpreter and arguments
         [sys.executable, "-m", "cognito_events", *prefix, *args],
         env=dict(env),
         capture_output=True,
@@ -141,6 +142,8 @@ def run(
         timeout=TIMEOUT,
         check=False,
     )
+    record_output(result.stdout + result.stderr)  # for the secrets sweep (tests/_sweep.py)
+    return result
 
 
 def assert_one_error_line(result: subprocess.CompletedProcess[str], *secrets: str) -> str:
@@ -359,6 +362,7 @@ def test_a_closed_stdout_stops_quietly(env: dict[str, str], args: list[str]) -> 
     assert process.stdout is not None
     process.stdout.close()  # before the program writes anything
     _, err = process.communicate(timeout=TIMEOUT)
+    record_output(err)
     if args[0] == "get":
         assert process.returncode == EXIT_TRANSPORT
     else:
@@ -808,6 +812,7 @@ def test_serve_listens_answers_signed_calls_and_stops_on_sigterm(
         if process.poll() is None:
             process.kill()
             process.communicate()
+    record_output(line + out + err)
     assert process.returncode == 0, err
     assert_no_secrets(line + out + err)
 

@@ -43,6 +43,10 @@ def _json_object(body: bytes) -> dict[str, object]:
         document = json.loads(body)
     except ValueError as exc:
         raise AdminError(400, "SerializationException", f"The body is not JSON: {exc}") from None
+    except RecursionError:
+        raise AdminError(
+            400, "SerializationException", "The body is not JSON: it is nested too deeply"
+        ) from None
     if not isinstance(document, dict):
         raise AdminError(
             400,
@@ -138,7 +142,11 @@ def _set_clock(server: EmulatorServer, body: bytes) -> dict[str, object]:
     if set(document) != {"offset_seconds"}:
         raise _invalid('The body must be {"offset_seconds": <number>}')
     seconds = document["offset_seconds"]
-    if not isinstance(seconds, int | float) or isinstance(seconds, bool):
+    if (
+        not isinstance(seconds, int | float)
+        or isinstance(seconds, bool)
+        or seconds != seconds  # NaN
+    ):
         raise _invalid(f"offset_seconds must be a number, not {seconds!r}")
     try:
         offset = timedelta(seconds=seconds)

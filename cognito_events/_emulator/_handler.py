@@ -127,6 +127,8 @@ def _parse_set_body(body: bytes) -> tuple[dict[str, str] | None, str | None]:
         document = json.loads(body)
     except ValueError as exc:
         return None, f"Could not parse the request body as JSON: {exc}"
+    except RecursionError:
+        return None, "Could not parse the request body as JSON: it is nested too deeply"
     if not isinstance(document, dict):
         return None, (
             f"Expected a JSON object as the request body, found {type(document).__name__}"
