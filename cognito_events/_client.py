@@ -157,7 +157,7 @@ class _State:
 class _Route:
     """The region, URL, proxies and signing templates of one identity pool's events."""
 
-    __slots__ = ("get", "hint", "post", "proxies", "region", "url")
+    __slots__ = ("get", "get_store", "hint", "post", "post_store", "proxies", "region", "url")
 
     def __init__(self, region: str, url: str, proxies: dict[str, str], hint: str | None) -> None:
         self.region = region
@@ -166,6 +166,8 @@ class _Route:
         self.hint = hint
         self.post = sigv4.RequestTemplate(method="POST", url=url, headers=_JSON_HEADERS)
         self.get = sigv4.RequestTemplate(method="GET", url=url, headers=())
+        self.post_store = _header_store(self.post.headers)
+        self.get_store = _header_store(self.get.headers)
 
 
 class CognitoEventsClient:
@@ -395,14 +397,18 @@ class CognitoEventsClient:
             credentials=credentials,
             region=route.region,
             service=SERVICE,
-            timestamp=self._clock() + self._clock_offset,
+            timestamp=self._clock() + offset if (offset := self._clock_offset) else self._clock(),
         )
         if logger.isEnabledFor(logging.DEBUG):
             _log_signing(method, route.url, signed, credentials.session_token)
         # The same objects requests' own prepare() builds, filled in directly: its generic
         # path (URL parsing, header merging, hooks) is most of a call's cost here.
-        store = {name.lower(): (name, value) for name, value in signed.headers}
-        store["user-agent"] = ("User-Agent", USER_AGENT)
+        # The template's own headers (and User-Agent) come first, already keyed; then
+        # what the signer added: X-Amz-Date, the token, Authorization.
+        static = route.post_store if body is not None else route.get_store
+        store = static.copy()
+        for name, value in signed.headers[len(template.headers) :]:
+            store[name.lower()] = (name, value)
         if body is not None:
             store["content-length"] = ("Content-Length", str(len(body)))
         headers: CaseInsensitiveDict[str] = CaseInsensitiveDict.__new__(CaseInsensitiveDict)
@@ -529,6 +535,15 @@ def _log_signing(
     )
 
 
+def _header_store(
+    headers: tuple[tuple[str, str], ...],
+) -> dict[str, tuple[str, str]]:
+    """A CaseInsensitiveDict's store of a template's fixed headers plus User-Agent."""
+    store = {name.lower(): (name, value) for name, value in headers}
+    store["user-agent"] = ("User-Agent", USER_AGENT)
+    return store
+
+
 def _error_label(error: CognitoEventsError) -> str:
     if isinstance(error, ServiceError):
         return f"{error.code or 'no error code'} (HTTP {error.status_code})"
@@ -547,11 +562,13 @@ def _parse_events(status: int, headers: Mapping[str, str], content: bytes) -> di
         document = json.loads(content) if content else {}
     except (ValueError, RecursionError):
         document = None
-    events = document.get("Events", {}) if isinstance(document, dict) else None
-    if isinstance(events, dict) and all(
-        isinstance(key, str) and isinstance(value, str) for key, value in events.items()
-    ):
-        return events
+    events = document.get("Events", {}) if type(document) is dict else None
+    if type(events) is dict:
+        for key, value in events.items():
+            if type(key) is not str or type(value) is not str:
+                break
+        else:
+            return events
     shown = content[:200].decode("utf-8", errors="replace")
     raise ServiceError(
         status_code=status,

@@ -306,7 +306,7 @@ class RequestTemplate:
     only the per-request work: the time, the body hash, the token and the HMACs.
     """
 
-    __slots__ = ("_head", "_headers", "_layouts", "_static")
+    __slots__ = ("_head", "_headers", "_last", "_layouts", "_static")
 
     def __init__(
         self,
@@ -338,6 +338,12 @@ class RequestTemplate:
             f"{canonical_query(parts.query)}\n"
         )
         self._layouts: dict[tuple[bool, bool], tuple[tuple[str, ...], tuple[str, ...], str]] = {}
+        self._last: tuple[tuple[object, ...], SignedRequest] | None = None
+
+    @property
+    def headers(self) -> tuple[tuple[str, str], ...]:
+        """The headers every request of this shape starts with (Host included)."""
+        return self._headers
 
     def _layout(
         self, token: bool, content_sha: bool
@@ -387,9 +393,28 @@ class RequestTemplate:
         content_sha256_header: bool = False,
         omit_session_token: bool = False,
     ) -> SignedRequest:
-        """Sign one request of this shape at ``timestamp``; see :func:`sign_request`."""
+        """Sign one request of this shape at ``timestamp``; see :func:`sign_request`.
+
+        SigV4 is deterministic, so the same inputs within the same second give the same
+        result: the last one is kept and handed out again (a burst of identical calls
+        skips the hashing).
+        """
         amz_date = format_amz_date(timestamp)
         token = credentials.session_token
+        inputs = (
+            amz_date,
+            body,
+            credentials.access_key_id,
+            credentials.secret_access_key,
+            token,
+            region,
+            service,
+            content_sha256_header,
+            omit_session_token,
+        )
+        last = self._last
+        if last is not None and last[0] == inputs:
+            return last[1]
         body_hash = payload_hash(body)
         sign_token = bool(token) and not omit_session_token
         texts, slots, signed = self._layout(sign_token, content_sha256_header)
@@ -419,7 +444,9 @@ class RequestTemplate:
             out.append(("x-amz-content-sha256", body_hash))
         out.append(("Authorization", auth))
         # Positional: measurably cheaper than keywords for the generated attrs __init__.
-        return SignedRequest(tuple(out), creq, sts, sig, signed, auth)
+        result = SignedRequest(tuple(out), creq, sts, sig, signed, auth)
+        self._last = (inputs, result)  # one atomic store: safe between threads
+        return result
 
 
 def sign_request(

@@ -666,3 +666,47 @@ def test_a_template_reused_signs_like_fresh_requests() -> None:
         assert ("x-amz-security-token" in reused.signed_headers) is (
             creds.session_token is not None
         )
+
+
+def test_a_template_hands_out_its_last_result_only_for_identical_inputs() -> None:
+    from cognito_events.sigv4 import RequestTemplate
+
+    template = RequestTemplate(method="POST", url=COGNITO_URL, headers={"Content-Type": "x"})
+
+    def sign(**overrides: object) -> SignedRequest:
+        kwargs: dict[str, object] = {
+            "body": BODY,
+            "credentials": Creds(),
+            "region": "us-east-1",
+            "service": "cognito-sync",
+            "timestamp": TS,
+        }
+        kwargs.update(overrides)
+        return template.sign(**kwargs)  # type: ignore[arg-type]
+
+    first = sign()
+    assert sign(body=bytes(BODY)) is first  # same inputs, same second: reused
+    assert sign(timestamp=TS + timedelta(microseconds=999)) is first  # X-Amz-Date has seconds
+    for overrides in (
+        {"body": BODY + b" "},
+        {"timestamp": TS + timedelta(seconds=1)},
+        {"credentials": Creds(secret_access_key="other-secret")},
+        {"credentials": Creds(session_token="token")},
+        {"region": "eu-west-1"},
+    ):
+        other = sign(**overrides)
+        assert other.signature != first.signature, overrides
+        fresh = sign_request(
+            method="POST",
+            url=COGNITO_URL,
+            headers={"Content-Type": "x"},
+            **{
+                "body": BODY,
+                "credentials": Creds(),
+                "region": "us-east-1",
+                "service": "cognito-sync",
+                "timestamp": TS,
+                **overrides,
+            },  # type: ignore[arg-type]
+        )
+        assert other == fresh
