@@ -49,7 +49,7 @@ from ._retry import (
     parse_http_date,
     retry_after_hint,
 )
-from ._transport import resolve_proxies, resolve_verify, send
+from ._transport import environ_proxies, resolve_proxies, resolve_verify, send
 from ._validation import check_region, pool_region, validate_get, validate_set
 from ._version import __version__
 
@@ -234,6 +234,8 @@ class CognitoEventsClient:
         self._session: requests.Session = session if session is not None else requests.Session()
         self._verify = resolve_verify(self._session)
         self._proxies: dict[str, dict[str, str]] = {}
+        # HTTPS_PROXY/NO_PROXY are read here, once; endpoints known later use this copy.
+        self._environ_proxies = environ_proxies(self._session)
         self._routes: dict[str, _Route] = {}
         self._lock = threading.Lock()
         self._clock_offset = timedelta(0)
@@ -241,7 +243,9 @@ class CognitoEventsClient:
         self._random = random or _jitter
         self._clock = clock or _utc_now
         if endpoint is not None:
-            self._proxies[endpoint] = resolve_proxies(self._session, endpoint)
+            self._proxies[endpoint] = resolve_proxies(
+                self._session, endpoint, self._environ_proxies
+            )
 
     # -- public API ---------------------------------------------------------------------
 
@@ -361,7 +365,7 @@ class CognitoEventsClient:
     def _proxies_for(self, base: str) -> dict[str, str]:
         proxies = self._proxies.get(base)
         if proxies is None:
-            proxies = resolve_proxies(self._session, base)
+            proxies = resolve_proxies(self._session, base, self._environ_proxies)
             self._proxies[base] = proxies
         return proxies
 

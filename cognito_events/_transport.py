@@ -7,6 +7,7 @@ adapters see it), with settings resolved once instead of on every call.
 from __future__ import annotations
 
 import os
+import urllib.request
 from collections.abc import Mapping
 
 import requests
@@ -14,17 +15,26 @@ import urllib3.exceptions
 
 from ._errors import TransportError
 
-__all__ = ["HttpAnswer", "resolve_proxies", "resolve_verify", "send"]
+__all__ = ["HttpAnswer", "environ_proxies", "resolve_proxies", "resolve_verify", "send"]
 
 HttpAnswer = tuple[int, Mapping[str, str], bytes]
 
 
-def resolve_proxies(session: requests.Session, url: str) -> dict[str, str]:
-    """The proxies ``requests`` would use for ``url``, computed once (env read here only)."""
+def environ_proxies(session: requests.Session) -> dict[str, str]:
+    """The ``*_PROXY`` variables (``NO_PROXY`` as ``"no"``) as they are now; read once."""
+    return urllib.request.getproxies() if session.trust_env else {}
+
+
+def resolve_proxies(
+    session: requests.Session, url: str, environ_proxies: Mapping[str, str]
+) -> dict[str, str]:
+    """The proxies ``requests`` would use for ``url``, from a snapshot of the variables."""
     proxies = dict(session.proxies)
-    if session.trust_env:
-        for scheme, address in requests.utils.get_environ_proxies(url).items():
-            if scheme != "no":  # NO_PROXY was already applied to this URL
+    if environ_proxies and not requests.utils.should_bypass_proxies(
+        url, no_proxy=environ_proxies.get("no", "")
+    ):
+        for scheme, address in environ_proxies.items():
+            if scheme != "no":
                 proxies.setdefault(scheme, address)
     return proxies
 

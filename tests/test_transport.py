@@ -9,7 +9,7 @@ import requests
 import urllib3.exceptions
 
 from cognito_events import TransportError
-from cognito_events._transport import resolve_proxies, resolve_verify, send
+from cognito_events._transport import environ_proxies, resolve_proxies, resolve_verify, send
 
 URL = "https://cognito-sync.us-east-1.amazonaws.com/identitypools/x/events"
 
@@ -174,12 +174,14 @@ def test_proxies_are_resolved_from_the_environment(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     session = requests.Session()
-    assert resolve_proxies(session, "https://cognito-sync.us-east-1.amazonaws.com") == {
-        "https": "http://proxy.internal:3128"
-    }
-    assert resolve_proxies(session, "http://127.0.0.1:8000") == {}
+    snapshot = environ_proxies(session)
+    monkeypatch.delenv("HTTPS_PROXY")  # later changes are not seen: the snapshot is used
+    monkeypatch.delenv("NO_PROXY")
+    aws = "https://cognito-sync.us-east-1.amazonaws.com"
+    assert resolve_proxies(session, aws, snapshot) == {"https": "http://proxy.internal:3128"}
+    assert resolve_proxies(session, "http://127.0.0.1:8000", snapshot) == {}
     session.trust_env = False
-    assert resolve_proxies(session, "https://cognito-sync.us-east-1.amazonaws.com") == {}
+    assert resolve_proxies(session, aws, environ_proxies(session)) == {}
 
 
 def test_verify_honours_requests_bundle_variables(monkeypatch: pytest.MonkeyPatch) -> None:
