@@ -1,12 +1,15 @@
 """Every test starts from a clean AWS environment: no AWS_* variables, no shared files,
-and no instance metadata, so nothing depends on (or reaches out from) this machine.
+no instance metadata, and no connection to anything but loopback, so nothing depends on
+(or reaches out from) this machine.
 
 Also: the hypothesis profiles ("ci" by default, "fuzz" from HYPOTHESIS_PROFILE), and the
 session-wide secrets sweep of tests/_sweep.py, which fails the run on any leak."""
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +26,33 @@ def _isolated_aws_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    real_connect = socket.socket.connect
+
+    def loopback_only(self: socket.socket, address: Any) -> None:
+        if isinstance(address, tuple) and not _is_loopback(address[0]):
+            raise OSError(f"test guard: refusing to connect to {address[0]}")
+        real_connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", loopback_only)
+
+
+def _is_loopback(host: object) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(str(host)).is_loopback
+    except ValueError:
+        return False
+
+
+@pytest.fixture
+def aws_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """The shared files at their default places, under an empty temporary HOME."""
+    monkeypatch.delenv("AWS_CONFIG_FILE")
+    monkeypatch.delenv("AWS_SHARED_CREDENTIALS_FILE")
+    home = tmp_path / "home"
+    monkeypatch.setenv("HOME", str(home))
+    return home
 
 
 # -- hypothesis profiles ----------------------------------------------------------------------

@@ -3,11 +3,9 @@ processes and HTTP servers on 127.0.0.1 (never the real link-local endpoints).""
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import os
 import shlex
-import socket
 import sys
 import textwrap
 import threading
@@ -34,24 +32,11 @@ FAST = SourceSettings(
 
 
 @pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No AWS_* variable leaks in, HOME is empty, and nothing reaches a non-loopback host."""
-    for name in list(os.environ):
-        if name.startswith("AWS_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+def _isolated(aws_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Shared files under an empty HOME (conftest clears AWS_* and allows only loopback)."""
     # A proxy that does not exist: the metadata requests must ignore it (trust_env=False).
     monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
     monkeypatch.setenv("http_proxy", "http://127.0.0.1:9")
-    real_connect = socket.socket.connect
-
-    def loopback_only(self: socket.socket, address: object) -> None:
-        if isinstance(address, tuple) and not ipaddress.ip_address(address[0]).is_loopback:
-            raise OSError(f"test guard: refusing to connect to {address[0]}")
-        real_connect(self, address)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(socket.socket, "connect", loopback_only)
 
 
 class Clock:

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import ipaddress
 import logging
-import os
-import socket
 import textwrap
 import threading
 from collections import namedtuple
@@ -101,22 +98,7 @@ def test_half_a_pair_is_an_error(environ: dict[str, str], fragment: str) -> None
 NOW = 1_700_000_000.0
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No AWS_* variable leaks in, HOME is empty, and nothing reaches a non-loopback host."""
-    for name in list(os.environ):
-        if name.startswith("AWS_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    real_connect = socket.socket.connect
-
-    def loopback_only(self: socket.socket, address: object) -> None:
-        if isinstance(address, tuple) and not ipaddress.ip_address(address[0]).is_loopback:
-            raise OSError(f"test guard: refusing to connect to {address[0]}")
-        real_connect(self, address)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(socket.socket, "connect", loopback_only)
+pytestmark = pytest.mark.usefixtures("aws_home")
 
 
 class Clock:
