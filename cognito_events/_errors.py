@@ -5,7 +5,17 @@
     CognitoEventsError
      ├── ValidationError (also ValueError)   nothing was sent
      ├── CredentialsError                    no usable credentials
-     ├── TransportError                      no response: timeout, reset, TLS, DNS
+     ├── TransportError                      no usable response (``.retryable`` says if retried)
+     │    ├── ConnectTimeoutError            no connection within the connect timeout
+     │    ├── ReadTimeoutError               the whole answer did not arrive within the read
+     │    │                                  timeout (or the call's deadline)
+     │    ├── ConnectError                   connection refused or the host unreachable
+     │    ├── ConnectionLostError            connection reset or closed mid-exchange
+     │    ├── NameResolutionError            the host name did not resolve (DNS)
+     │    ├── TLSError                       TLS handshake or certificate verification failed
+     │    ├── ProxyError                     the proxy refused or failed the connection
+     │    ├── ResponseTooLargeError          the body exceeded MAX_RESPONSE_BYTES; not read on
+     │    └── UnusableResponseError          an encoding the client did not ask for
      └── ServiceError                        the service answered non-2xx
           ├── InvalidParameterError          InvalidParameterException and 400 validation codes
           ├── NotAuthorizedError             signature, key and token codes; 401/403
@@ -17,25 +27,37 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import quote
 
 import attrs
 
 __all__ = [
     "CognitoEventsError",
+    "ConnectError",
+    "ConnectTimeoutError",
+    "ConnectionLostError",
     "CredentialsError",
     "InternalError",
     "InvalidParameterError",
+    "NameResolutionError",
     "NotAuthorizedError",
     "Problem",
+    "ProxyError",
+    "ReadTimeoutError",
     "ResourceNotFoundError",
+    "ResponseTooLargeError",
     "ServiceError",
+    "TLSError",
     "TooManyRequestsError",
     "TransportError",
+    "UnusableResponseError",
     "ValidationError",
     "error_from_response",
     "header_value",
     "parse_error_code",
+    "redact",
 ]
 
 #: Longest excerpt (in characters) quoted from an error body that is not AWS-shaped JSON.
@@ -47,8 +69,26 @@ MAX_SERVICE_MESSAGE_CHARS = 4096
 MAX_CONTENT_TYPE_CHARS = 100
 
 
+#: What replaces a secret quoted by a server in an error message.
+REDACTED = "<redacted>"
+
+
+def _restore(cls: type[CognitoEventsError], args: tuple[Any, ...]) -> CognitoEventsError:
+    """Unpickle without calling ``__init__``: the attributes come back as they were."""
+    error = cls.__new__(cls)
+    error.args = args
+    return error
+
+
 class CognitoEventsError(Exception):
-    """Base class of every error this library raises."""
+    """Base class of every error this library raises.
+
+    Pickles to an equal error (class, args and every attribute), so errors raised in
+    ``multiprocessing`` or ``ProcessPoolExecutor`` workers reach the parent intact.
+    """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _restore, (type(self), self.args), dict(self.__dict__)
 
 
 @attrs.frozen
@@ -78,9 +118,11 @@ class CredentialsError(CognitoEventsError):
 
 
 class TransportError(CognitoEventsError):
-    """No HTTP response was received: connect or read timeout, reset, TLS or DNS failure.
+    """No usable HTTP response was received; the subclass says why, without parsing text.
 
-    ``.attempts`` is how many attempts were made; the underlying error is ``__cause__``.
+    ``.attempts`` is how many attempts were made; the underlying error (if any) is
+    ``__cause__``. A plain ``TransportError`` is any other failure to send, such as a
+    request that cannot be built (``retryable`` False).
     """
 
     def __init__(self, message: str, *, attempts: int = 1, retryable: bool = True) -> None:
@@ -93,6 +135,42 @@ class TransportError(CognitoEventsError):
     def __str__(self) -> str:
         suffix = "" if self.attempts == 1 else f" (after {self.attempts} attempts)"
         return f"{self.message}{suffix}"
+
+
+class ConnectTimeoutError(TransportError):
+    """No connection was made within the connect timeout; retried."""
+
+
+class ReadTimeoutError(TransportError):
+    """The whole answer did not arrive within the read timeout or the call's deadline."""
+
+
+class ConnectError(TransportError):
+    """The connection was refused, or the host or network was unreachable; retried."""
+
+
+class ConnectionLostError(TransportError):
+    """The connection was reset or closed before the whole answer arrived; retried."""
+
+
+class NameResolutionError(TransportError):
+    """The endpoint's host name could not be resolved (DNS); retried."""
+
+
+class TLSError(TransportError):
+    """The TLS handshake or certificate verification failed; retried."""
+
+
+class ProxyError(TransportError):
+    """The HTTP(S) proxy refused or failed the connection; retried."""
+
+
+class ResponseTooLargeError(TransportError):
+    """The answer's body exceeded the client's limit; the rest was not read. Not retried."""
+
+
+class UnusableResponseError(TransportError):
+    """The answer came in a form the client did not ask for (a compressed body). Not retried."""
 
 
 class ServiceError(CognitoEventsError):
@@ -173,6 +251,7 @@ _INVALID_PARAMETER_CODES = frozenset(
 _NOT_AUTHORIZED_CODES = frozenset(
     {
         "NotAuthorizedException",
+        "NotAuthorized",
         "AccessDeniedException",
         "AccessDenied",
         "UnrecognizedClientException",
@@ -291,13 +370,30 @@ def _describe_body(body: bytes, content_type: str | None) -> str:
     return f"the response body was not AWS error JSON ({kind}): {_truncate(text)!r}"
 
 
+def redact(text: str, secrets: Iterable[str | None]) -> str:
+    """``text`` with each secret (as sent, and percent-encoded) replaced by ``<redacted>``."""
+    for secret in secrets:
+        if secret:
+            for form in {secret, quote(secret, safe=""), " ".join(secret.split())}:
+                if form:
+                    text = text.replace(form, REDACTED)
+    return text
+
+
 def error_from_response(
-    status_code: int, headers: Mapping[str, str], body: bytes, *, attempts: int = 1
+    status_code: int,
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    attempts: int = 1,
+    secrets: Iterable[str | None] = (),
 ) -> ServiceError:
     """Build the typed error for a non-2xx answer; never raises while parsing.
 
     The code comes from ``x-amzn-ErrorType``, then the body's ``code``/``Code``, then
-    ``__type``; the message from ``message``/``Message``.
+    ``__type``; the message from ``message``/``Message``. Each of ``secrets`` (the
+    session token, secret key and signature of the request) is redacted from the message:
+    a signature mismatch quotes the canonical request, token included.
     """
     document: object = None
     if body:
@@ -331,10 +427,11 @@ def error_from_response(
         headers, "x-amz-request-id"
     )
     cls = _class_for(status_code, code)
+    secrets = tuple(secrets)
     return cls(
         status_code=status_code,
-        code=code,
-        message=message,
-        request_id=request_id,
+        code=code and redact(code, secrets),
+        message=redact(message, secrets),
+        request_id=request_id and redact(request_id, secrets),
         attempts=attempts,
     )

@@ -299,14 +299,14 @@ def _host_from_url(scheme: str, netloc: str) -> str:
 
 
 class RequestTemplate:
-    """A request shape (method, URL, headers) prepared once and signed many times.
+    """A request shape (method, URL, headers) whose canonical parts are computed once.
 
-    Everything that depends only on the shape (canonical URI and query, Host, the
-    canonical headers around the signer's own) is computed here, so :meth:`sign` does
-    only the per-request work: the time, the body hash, the token and the HMACs.
+    The canonical URI, query and fixed headers depend only on the shape; :meth:`sign`
+    adds what each request brings (time, token, body hash) and computes the HMACs.
+    Nothing is remembered between signatures.
     """
 
-    __slots__ = ("_head", "_headers", "_last", "_layouts", "_static")
+    __slots__ = ("_head", "_headers", "_static")
 
     def __init__(
         self,
@@ -337,50 +337,11 @@ class RequestTemplate:
             f"{method.upper()}\n{canonical_uri(parts.path, normalize=normalize_path)}\n"
             f"{canonical_query(parts.query)}\n"
         )
-        self._layouts: dict[tuple[bool, bool], tuple[tuple[str, ...], tuple[str, ...], str]] = {}
-        self._last: tuple[tuple[object, ...], SignedRequest] | None = None
 
     @property
     def headers(self) -> tuple[tuple[str, str], ...]:
         """The headers every request of this shape starts with (Host included)."""
         return self._headers
-
-    def _layout(
-        self, token: bool, content_sha: bool
-    ) -> tuple[tuple[str, ...], tuple[str, ...], str]:
-        """The canonical header block as fixed text around the per-request values.
-
-        Returns (texts, slots, signed headers): the block is texts[0], value of slots[0],
-        texts[1], … in order.
-        """
-        layout = self._layouts.get((token, content_sha))
-        if layout is not None:
-            return layout
-        dynamic = ["x-amz-date"]
-        if token:
-            dynamic.append("x-amz-security-token")
-        if content_sha:
-            if "x-amz-content-sha256" in self._static:
-                raise ValueError(
-                    "header 'x-amz-content-sha256' is added by the signer when "
-                    "content_sha256_header=True and must not be passed in"
-                )
-            dynamic.append("x-amz-content-sha256")
-        names = sorted([*self._static, *dynamic])
-        texts: list[str] = []
-        slots: list[str] = []
-        pending = ""
-        for name in names:
-            if name in self._static:
-                pending += f"{name}:{self._static[name]}\n"
-            else:
-                texts.append(pending + f"{name}:")
-                slots.append(name)
-                pending = "\n"
-        texts.append(pending)
-        layout = (tuple(texts), tuple(slots), ";".join(names))
-        self._layouts[(token, content_sha)] = layout
-        return layout
 
     def sign(
         self,
@@ -393,49 +354,40 @@ class RequestTemplate:
         content_sha256_header: bool = False,
         omit_session_token: bool = False,
     ) -> SignedRequest:
-        """Sign one request of this shape at ``timestamp``; see :func:`sign_request`.
-
-        SigV4 is deterministic, so the same inputs within the same second give the same
-        result: the last one is kept and handed out again (a burst of identical calls
-        skips the hashing).
-        """
+        """Sign one request of this shape at ``timestamp``; see :func:`sign_request`."""
+        if body is not None and not isinstance(body, bytes | str):
+            # A bytearray or memoryview can change between signing and sending, and the
+            # signature would then cover bytes that were never sent.
+            raise TypeError(
+                f"body must be bytes, str or None, not {type(body).__name__}; "
+                "pass bytes(body) to sign a snapshot of a mutable buffer"
+            )
         amz_date = format_amz_date(timestamp)
         token = credentials.session_token
-        inputs = (
-            amz_date,
-            body,
-            credentials.access_key_id,
-            credentials.secret_access_key,
-            token,
-            region,
-            service,
-            content_sha256_header,
-            omit_session_token,
-        )
-        last = self._last
-        if last is not None and last[0] == inputs:
-            return last[1]
         body_hash = payload_hash(body)
-        sign_token = bool(token) and not omit_session_token
-        texts, slots, signed = self._layout(sign_token, content_sha256_header)
-        block = texts[0]
-        for index, slot in enumerate(slots, 1):
-            if slot == "x-amz-date":
-                value = amz_date
-            elif slot == "x-amz-security-token":
-                value = " ".join(token.split()) if token else ""
-            else:
-                value = body_hash
-            block += value + texts[index]
+        grouped = dict(self._static)
+        grouped["x-amz-date"] = amz_date
+        if token and not omit_session_token:
+            grouped["x-amz-security-token"] = " ".join(token.split())
+        if content_sha256_header:
+            if "x-amz-content-sha256" in self._static:
+                raise ValueError(
+                    "header 'x-amz-content-sha256' is added by the signer when "
+                    "content_sha256_header=True and must not be passed in"
+                )
+            grouped["x-amz-content-sha256"] = body_hash
+        block, signed = _render_headers(grouped)
         creq = f"{self._head}{block}\n{signed}\n{body_hash}"
         date = amz_date[:8]
         scope = credential_scope(date=date, region=region, service=service)
-        sts = f"{ALGORITHM}\n{amz_date}\n{scope}\n{_sha256(creq.encode('utf-8')).hexdigest()}"
+        sts = string_to_sign(amz_date=amz_date, scope=scope, canonical_request=creq)
         key = signing_key(credentials.secret_access_key, date, region, service)
         sig = signature(key=key, string_to_sign=sts)
-        auth = (
-            f"{ALGORITHM} Credential={credentials.access_key_id}/{scope}, "
-            f"SignedHeaders={signed}, Signature={sig}"
+        auth = authorization_header(
+            access_key_id=credentials.access_key_id,
+            scope=scope,
+            signed_headers=signed,
+            signature=sig,
         )
         out = [*self._headers, ("X-Amz-Date", amz_date)]
         if token:
@@ -443,10 +395,14 @@ class RequestTemplate:
         if content_sha256_header:
             out.append(("x-amz-content-sha256", body_hash))
         out.append(("Authorization", auth))
-        # Positional: measurably cheaper than keywords for the generated attrs __init__.
-        result = SignedRequest(tuple(out), creq, sts, sig, signed, auth)
-        self._last = (inputs, result)  # one atomic store: safe between threads
-        return result
+        return SignedRequest(
+            headers=tuple(out),
+            canonical_request=creq,
+            string_to_sign=sts,
+            signature=sig,
+            signed_headers=signed,
+            authorization=auth,
+        )
 
 
 def sign_request(

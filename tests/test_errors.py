@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import quote
 
 import pytest
 from hypothesis import given, settings
@@ -240,3 +241,126 @@ def test_validation_error_lists_every_problem() -> None:
 def test_transport_error_str() -> None:
     assert str(TransportError("boom")) == "boom"
     assert str(TransportError("boom", attempts=3)) == "boom (after 3 attempts)"
+
+
+# -- errors that travel -------------------------------------------------------------------
+
+_SERVICE_FIELDS: dict[str, object] = {
+    "status_code": 403,
+    "code": "InvalidSignatureException",
+    "message": "The request signature we calculated does not match the signature you provided.",
+    "request_id": "4f8d2a56-9b3e-4c11-8e0f-2d6c1a7b9e30",
+    "attempts": 2,
+}
+
+
+def _realistic_errors() -> list[CognitoEventsError]:
+    import cognito_events
+
+    transport_classes = [
+        cls
+        for cls in vars(cognito_events).values()
+        if isinstance(cls, type) and issubclass(cls, TransportError)
+    ]
+    service_classes = [
+        cls
+        for cls in vars(cognito_events).values()
+        if isinstance(cls, type) and issubclass(cls, ServiceError)
+    ]
+    errors: list[CognitoEventsError] = [
+        CognitoEventsError("something failed"),
+        CredentialsError("no credentials: tried environment (AWS_ACCESS_KEY_ID unset), ..."),
+        ValidationError(
+            [
+                Problem("identity_pool_id", "'x' is not '<region>:<GUID>'"),
+                Problem("events", "must hold exactly one entry, got 0"),
+            ]
+        ),
+    ]
+    for cls in sorted(transport_classes, key=lambda cls: cls.__name__):
+        error = cls(
+            f"GetCognitoEvents got no response from https://127.0.0.1:1: {cls.__name__}",
+            attempts=3,
+            retryable=False,
+        )
+        errors.append(error)
+    for cls in sorted(service_classes, key=lambda cls: cls.__name__):
+        errors.append(cls(**_SERVICE_FIELDS))  # type: ignore[arg-type]
+    return errors
+
+
+def _fields(error: BaseException) -> tuple[object, ...]:
+    return (type(error), error.args, vars(error), str(error), repr(error))
+
+
+@pytest.mark.parametrize("error", _realistic_errors(), ids=lambda error: type(error).__name__)
+def test_every_public_error_pickles_to_an_equal_error(error: CognitoEventsError) -> None:
+    import pickle
+
+    for protocol in range(pickle.HIGHEST_PROTOCOL + 1):
+        copy = pickle.loads(pickle.dumps(error, protocol=protocol))
+        assert _fields(copy) == _fields(error)
+    if isinstance(error, ValidationError):
+        assert copy.problems == error.problems  # type: ignore[attr-defined]
+        assert isinstance(copy, ValueError)
+
+
+def test_every_public_error_class_is_in_the_pickling_test() -> None:
+    import cognito_events
+
+    public = {
+        cls
+        for cls in vars(cognito_events).values()
+        if isinstance(cls, type) and issubclass(cls, CognitoEventsError)
+    }
+    assert public == {type(error) for error in _realistic_errors()}
+
+
+def test_errors_cross_a_process_boundary() -> None:
+    import concurrent.futures
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(1, mp_context=context) as pool:
+        future = pool.submit(_raise_not_found)
+        with pytest.raises(ResourceNotFoundError) as caught:
+            future.result(timeout=60)
+    assert caught.value.code == "ResourceNotFoundException"
+    assert caught.value.request_id == "rid-1"
+    assert caught.value.attempts == 1
+
+
+def _raise_not_found() -> None:
+    raise error_from_response(
+        404,
+        {"x-amzn-RequestId": "rid-1"},
+        _json(__type="ResourceNotFoundException", message="IdentityPool 'x' not found."),
+    )
+
+
+def test_not_authorized_common_code_is_not_authorized_error() -> None:
+    error = error_from_response(400, {"x-amzn-ErrorType": "NotAuthorized"}, b"{}")
+    assert type(error) is NotAuthorizedError
+
+
+def test_secrets_quoted_by_the_service_are_redacted() -> None:
+    token = "FwoGZXIvYXdzEJr//////////wEaDH+token/with=signs"
+    secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+    signature = "5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7"
+    message = (
+        "The request signature we calculated does not match the signature you provided. "
+        "The Canonical String for this request should have been\n'POST\n/\n\n"
+        f"x-amz-security-token:{token}\n' (sent {signature}; key {secret}; "
+        f"encoded {quote(token, safe='')})"
+    )
+    error = error_from_response(
+        403,
+        {"x-amzn-RequestId": f"rid-{token}"},
+        _json(__type="InvalidSignatureException", message=message),
+        secrets=(token, secret, signature, None),
+    )
+    for text in (str(error), repr(error), error.message, *map(str, error.args)):
+        for value in (token, secret, signature, quote(token, safe="")):
+            assert value not in text
+    assert "<redacted>" in error.message
+    assert error.message.startswith("The request signature we calculated")

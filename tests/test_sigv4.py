@@ -668,45 +668,62 @@ def test_a_template_reused_signs_like_fresh_requests() -> None:
         )
 
 
-def test_a_template_hands_out_its_last_result_only_for_identical_inputs() -> None:
+def test_a_template_signs_every_request_afresh() -> None:
+    """No signature is reused: equal inputs give an equal, newly computed result."""
     from cognito_events.sigv4 import RequestTemplate
 
     template = RequestTemplate(method="POST", url=COGNITO_URL, headers={"Content-Type": "x"})
+    kwargs: dict[str, object] = {
+        "credentials": Creds(),
+        "region": "us-east-1",
+        "service": "cognito-sync",
+        "timestamp": TS,
+    }
+    first = template.sign(body=BODY, **kwargs)  # type: ignore[arg-type]
+    second = template.sign(body=bytes(BODY), **kwargs)  # type: ignore[arg-type]
+    assert second == first
+    assert second is not first
+    changed = template.sign(body=BODY + b" ", **kwargs)  # type: ignore[arg-type]
+    assert changed.signature != first.signature
+    assert changed == sign_request(
+        method="POST", url=COGNITO_URL, headers={"Content-Type": "x"}, body=BODY + b" ", **kwargs
+    )  # type: ignore[arg-type]
 
-    def sign(**overrides: object) -> SignedRequest:
-        kwargs: dict[str, object] = {
-            "body": BODY,
-            "credentials": Creds(),
-            "region": "us-east-1",
-            "service": "cognito-sync",
-            "timestamp": TS,
-        }
-        kwargs.update(overrides)
-        return template.sign(**kwargs)  # type: ignore[arg-type]
 
-    first = sign()
-    assert sign(body=bytes(BODY)) is first  # same inputs, same second: reused
-    assert sign(timestamp=TS + timedelta(microseconds=999)) is first  # X-Amz-Date has seconds
-    for overrides in (
-        {"body": BODY + b" "},
-        {"timestamp": TS + timedelta(seconds=1)},
-        {"credentials": Creds(secret_access_key="other-secret")},
-        {"credentials": Creds(session_token="token")},
-        {"region": "eu-west-1"},
-    ):
-        other = sign(**overrides)
-        assert other.signature != first.signature, overrides
-        fresh = sign_request(
+@pytest.mark.parametrize("wrap", [bytearray, memoryview], ids=["bytearray", "memoryview"])
+def test_a_mutable_body_is_refused_clearly(wrap: type) -> None:
+    """A buffer changed in place after signing would be sent with a stale signature."""
+    from cognito_events.sigv4 import RequestTemplate
+
+    buffer = bytearray(BODY)
+    template = RequestTemplate(method="POST", url=COGNITO_URL, headers={"Content-Type": "x"})
+    kwargs: dict[str, object] = {
+        "credentials": Creds(),
+        "region": "us-east-1",
+        "service": "cognito-sync",
+        "timestamp": TS,
+    }
+    before = template.sign(body=bytes(buffer), **kwargs)  # type: ignore[arg-type]
+    buffer[0:1] = b"["  # changed in place
+    for sign in (
+        lambda: template.sign(body=wrap(buffer), **kwargs),  # type: ignore[arg-type]
+        lambda: sign_request(
             method="POST",
             url=COGNITO_URL,
             headers={"Content-Type": "x"},
-            **{
-                "body": BODY,
-                "credentials": Creds(),
-                "region": "us-east-1",
-                "service": "cognito-sync",
-                "timestamp": TS,
-                **overrides,
-            },  # type: ignore[arg-type]
-        )
-        assert other == fresh
+            body=wrap(buffer),
+            **kwargs,  # type: ignore[arg-type]
+        ),
+    ):
+        with pytest.raises(TypeError, match=r"bytes\(body\)") as caught:
+            sign()
+        assert type(wrap(b"")).__name__ in str(caught.value)
+    after = template.sign(body=bytes(buffer), **kwargs)  # type: ignore[arg-type]
+    assert after.signature != before.signature  # the snapshot of the new content signs afresh
+    assert after == sign_request(
+        method="POST",
+        url=COGNITO_URL,
+        headers={"Content-Type": "x"},
+        body=bytes(buffer),
+        **kwargs,  # type: ignore[arg-type]
+    )
