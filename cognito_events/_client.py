@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import random as _random
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, TypeVar
 from urllib.parse import quote, urlsplit
 
 import requests
-from requests.cookies import RequestsCookieJar
-from requests.structures import CaseInsensitiveDict
 
 from . import sigv4
 from ._credentials import (
@@ -36,6 +35,7 @@ from ._errors import (
     ValidationError,
     error_from_response,
     header_value,
+    redact,
 )
 from ._retry import (
     DEFAULT_RETRY_POLICY,
@@ -49,7 +49,7 @@ from ._retry import (
     parse_http_date,
     retry_after_hint,
 )
-from ._transport import environ_proxies, resolve_proxies, resolve_verify, send
+from ._transport import HttpAnswer, SendSettings, check_session, prepare, send, send_settings
 from ._validation import check_region, pool_region, validate_get, validate_set
 from ._version import __version__
 
@@ -68,10 +68,10 @@ USER_AGENT: Final = (
     f"{sys.version_info[2]} requests/{requests.__version__}"
 )
 _JSON_HEADERS: Final = (("Content-Type", "application/json"),)
+#: Headers sent but not signed: who we are, and no content encoding (bodies are read raw).
+_UNSIGNED_HEADERS: Final = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity"}
 _SKEW_MARKERS: Final = ("Signature expired", "Signature not yet current")
-# requests copies a prepared request's cookie jar when it meets a redirect (even one it
-# does not follow); this one stays empty because only copies of it are ever written.
-_NO_COOKIES: Final = RequestsCookieJar()
+_T = TypeVar("_T")
 #: Pools whose routes a client remembers before it starts over.
 _MAX_ROUTES: Final = 256
 _json_str = json.encoder.encode_basestring_ascii
@@ -139,35 +139,59 @@ def _check_endpoint(value: object) -> tuple[str | None, list[Problem]]:
 class _State:
     """What a client resolves once, at first use: settings, credentials, retry policy."""
 
-    __slots__ = ("config", "provider", "retry", "verify")
+    __slots__ = ("config", "provider", "retry")
 
     def __init__(
         self,
         config: ClientConfig,
         provider: CredentialsProvider,
         retry: RetryPolicy,
-        verify: bool | str,
     ) -> None:
         self.config = config
         self.provider = provider
         self.retry = retry
-        self.verify = verify
+
+
+class _Shape:
+    """One request shape of a route: the prepared request copied per attempt, and the
+    signing template built from the URL that request carries."""
+
+    __slots__ = ("request", "template")
+
+    def __init__(
+        self,
+        session: requests.Session,
+        method: str,
+        url: str,
+        signed_headers: tuple[tuple[str, str], ...],
+    ) -> None:
+        self.request = prepare(session, method, url, {**dict(signed_headers), **_UNSIGNED_HEADERS})
+        self.template = sigv4.RequestTemplate(
+            method=method, url=self.request.url or url, headers=signed_headers
+        )
 
 
 class _Route:
-    """The region, URL, proxies and signing templates of one identity pool's events."""
+    """The region, URL, send settings and request shapes of one identity pool's events."""
 
-    __slots__ = ("get", "get_store", "hint", "post", "post_store", "proxies", "region", "url")
+    __slots__ = ("hint", "region", "settings", "shapes", "url")
 
-    def __init__(self, region: str, url: str, proxies: dict[str, str], hint: str | None) -> None:
+    def __init__(
+        self,
+        session: requests.Session,
+        region: str,
+        url: str,
+        settings: SendSettings,
+        hint: str | None,
+    ) -> None:
         self.region = region
         self.url = url
-        self.proxies = proxies
+        self.settings = settings
         self.hint = hint
-        self.post = sigv4.RequestTemplate(method="POST", url=url, headers=_JSON_HEADERS)
-        self.get = sigv4.RequestTemplate(method="GET", url=url, headers=())
-        self.post_store = _header_store(self.post.headers)
-        self.get_store = _header_store(self.get.headers)
+        self.shapes = {
+            "POST": _Shape(session, "POST", url, _JSON_HEADERS),
+            "GET": _Shape(session, "GET", url, ()),
+        }
 
 
 class CognitoEventsClient:
@@ -181,6 +205,7 @@ class CognitoEventsClient:
     or call :meth:`close`, to release the HTTP session it created (never one passed in).
     ``sleep``, ``random`` and ``clock`` replace the retry loop's waiting (``time.sleep``),
     jitter (``random.random``) and clock (UTC now), so tests never wait.
+    ``total_timeout`` bounds a whole call in seconds, every attempt and wait included.
     """
 
     def __init__(
@@ -197,6 +222,7 @@ class CognitoEventsClient:
         sleep: Callable[[float], None] | None = None,
         random: Callable[[], float] | None = None,
         clock: Callable[[], datetime] | None = None,
+        total_timeout: float | None = None,
     ) -> None:
         problems: list[Problem] = []
         if region is not None:
@@ -212,12 +238,10 @@ class CognitoEventsClient:
         problems += check_credentials_source(credentials)
         if profile is not None and (not isinstance(profile, str) or not profile.strip()):
             problems.append(Problem("profile", f"must be a non-empty str or None, got {profile!r}"))
-        if _wrong_type(session, requests.Session):
-            problems.append(
-                Problem(
-                    "session", f"must be a requests.Session or None, not {type(session).__name__}"
-                )
-            )
+        problems += check_session(session)
+        if total_timeout is not None:
+            checked_total, total_problems = _check_timeout(total_timeout)
+            problems += [Problem("total_timeout", p.message) for p in total_problems]
         if problems:
             raise ValidationError(problems)
 
@@ -232,20 +256,15 @@ class CognitoEventsClient:
         self._state: _State | None = None
         self._owns_session = session is None
         self._session: requests.Session = session if session is not None else requests.Session()
-        self._verify = resolve_verify(self._session)
-        self._proxies: dict[str, dict[str, str]] = {}
-        # HTTPS_PROXY/NO_PROXY are read here, once; endpoints known later use this copy.
-        self._environ_proxies = environ_proxies(self._session)
+        self._total_timeout = None if total_timeout is None else float(total_timeout)
+        # Proxies, verify and cert per endpoint, resolved at its first use.
+        self._settings: dict[str, SendSettings] = {}
         self._routes: dict[str, _Route] = {}
         self._lock = threading.Lock()
         self._clock_offset = timedelta(0)
         self._sleep = sleep or _sleep
         self._random = random or _jitter
         self._clock = clock or _utc_now
-        if endpoint is not None:
-            self._proxies[endpoint] = resolve_proxies(
-                self._session, endpoint, self._environ_proxies
-            )
 
     # -- public API ---------------------------------------------------------------------
 
@@ -284,16 +303,13 @@ class CognitoEventsClient:
         [(name, arn)] = events.items()
         # Exactly one validated str pair: cheaper than a JSONEncoder, same bytes.
         body = f'{{"Events":{{{_json_str(name)}:{_json_str(arn)}}}}}'.encode()
-        self._call(state, "SetCognitoEvents", "POST", identity_pool_id, body)
+        self._call(state, "SetCognitoEvents", "POST", identity_pool_id, body, _ignore_answer)
 
     def get_cognito_events(self, identity_pool_id: str) -> dict[str, str]:
         """Return the events of an identity pool and their Lambda ARNs (empty when none)."""
         state = self._resolve()
         validate_get(identity_pool_id, state.config.region)
-        status, headers, content = self._call(
-            state, "GetCognitoEvents", "GET", identity_pool_id, None
-        )
-        return _parse_events(status, headers, content)
+        return self._call(state, "GetCognitoEvents", "GET", identity_pool_id, None, _parse_events)
 
     def close(self) -> None:
         """Release the connections of the session this client created; a session passed in
@@ -357,17 +373,14 @@ class CognitoEventsClient:
                 if config.max_attempts is not None
                 else DEFAULT_RETRY_POLICY
             )
-        verify = self._verify
-        if config.ca_bundle is not None and self._session.verify is not False:
-            verify = config.ca_bundle
-        return _State(config, provider, retry, verify)
+        return _State(config, provider, retry)
 
-    def _proxies_for(self, base: str) -> dict[str, str]:
-        proxies = self._proxies.get(base)
-        if proxies is None:
-            proxies = resolve_proxies(self._session, base, self._environ_proxies)
-            self._proxies[base] = proxies
-        return proxies
+    def _settings_for(self, base: str, ca_bundle: str | None) -> SendSettings:
+        settings = self._settings.get(base)
+        if settings is None:
+            settings = send_settings(self._session, base, ca_bundle=ca_bundle)
+            self._settings[base] = settings
+        return settings
 
     def _route(self, config: ClientConfig, identity_pool_id: str) -> _Route:
         """Where and how requests for this pool go; computed once per pool id."""
@@ -382,7 +395,8 @@ class CognitoEventsClient:
                 base = config.default_endpoint(region)
                 hint = unavailable_region_hint(region)
             url = f"{base}/identitypools/{quote(identity_pool_id, safe='')}/events"
-            route = _Route(region, url, self._proxies_for(base), hint)
+            settings = self._settings_for(base, config.ca_bundle)
+            route = _Route(self._session, region, url, settings, hint)
             if len(self._routes) >= _MAX_ROUTES:
                 self._routes.clear()
             self._routes[identity_pool_id] = route
@@ -394,9 +408,10 @@ class CognitoEventsClient:
         route: _Route,
         body: bytes | None,
         credentials: Credentials,
-    ) -> requests.PreparedRequest:
-        template = route.post if body is not None else route.get
-        signed = template.sign(
+    ) -> tuple[requests.PreparedRequest, tuple[str | None, ...]]:
+        """A signed copy of the route's request; with the secrets no error may quote."""
+        shape = route.shapes[method]
+        signed = shape.template.sign(
             body=body,
             credentials=credentials,
             region=route.region,
@@ -405,35 +420,29 @@ class CognitoEventsClient:
         )
         if logger.isEnabledFor(logging.DEBUG):
             _log_signing(method, route.url, signed, credentials.session_token)
-        # The same objects requests' own prepare() builds, filled in directly: its generic
-        # path (URL parsing, header merging, hooks) is most of a call's cost here.
-        # The template's own headers (and User-Agent) come first, already keyed; then
-        # what the signer added: X-Amz-Date, the token, Authorization.
-        static = route.post_store if body is not None else route.get_store
-        store = static.copy()
-        for name, value in signed.headers[len(template.headers) :]:
-            store[name.lower()] = (name, value)
+        prepared = shape.request.copy()
+        prepared.headers.update(signed.headers)
         if body is not None:
-            store["content-length"] = ("Content-Length", str(len(body)))
-        headers: CaseInsensitiveDict[str] = CaseInsensitiveDict.__new__(CaseInsensitiveDict)
-        headers._store = store  # type: ignore[attr-defined]
-        prepared = requests.PreparedRequest.__new__(requests.PreparedRequest)
-        prepared.method = method
-        prepared.url = route.url
-        prepared.headers = headers
-        prepared.body = body
-        prepared.hooks = {"response": []}
-        prepared._cookies = _NO_COOKIES  # type: ignore[attr-defined]
-        prepared._body_position = None  # type: ignore[attr-defined]
-        return prepared
+            prepared.body = body
+            prepared.prepare_content_length(body)
+        secrets = (credentials.session_token, credentials.secret_access_key, signed.signature)
+        return prepared, secrets
 
     def _call(
-        self, state: _State, operation: str, method: str, identity_pool_id: str, body: bytes | None
-    ) -> tuple[int, Mapping[str, str], bytes]:
+        self,
+        state: _State,
+        operation: str,
+        method: str,
+        identity_pool_id: str,
+        body: bytes | None,
+        parse: Callable[[HttpAnswer, Iterable[str | None]], _T],
+    ) -> _T:
         route = self._route(state.config, identity_pool_id)
-        proxies = route.proxies
         provider = state.provider
         policy = state.retry
+        connect_timeout, read_timeout = self._timeout
+        total = self._total_timeout
+        call_deadline = math.inf if total is None else time.monotonic() + total
         attempts = 0
         limit = policy.max_attempts
         skew_corrected = False
@@ -441,25 +450,32 @@ class CognitoEventsClient:
         while True:
             attempts += 1
             headers: Mapping[str, str] = {}
+            secrets: tuple[str | None, ...] = ()
+            started = time.monotonic()
+            remaining = call_deadline - started
             try:
-                prepared = self._prepare(method, route, body, provider.get())
+                prepared, secrets = self._prepare(method, route, body, provider.get())
                 status, headers, content = send(
                     self._session,
                     prepared,
-                    timeout=self._timeout,
-                    proxies=proxies,
-                    verify=state.verify,
+                    settings=route.settings,
+                    timeout=(min(connect_timeout, remaining), min(read_timeout, remaining)),
+                    deadline=min(started + connect_timeout + read_timeout, call_deadline),
                     operation=operation,
                     hint=route.hint,
                 )
             except TransportError as exc:
                 error: CognitoEventsError = exc
                 exc.attempts = attempts
+                exc.message = redact(exc.message, secrets)
+                exc.args = (exc.message,)
             else:
                 if 200 <= status < 300:
                     self._quota.release(retry_cost or NO_RETRY_REFUND)
-                    return status, headers, content
-                service_error = error_from_response(status, headers, content, attempts=attempts)
+                    return parse((status, headers, content), secrets)
+                service_error = error_from_response(
+                    status, headers, content, attempts=attempts, secrets=secrets
+                )
                 if not skew_corrected and self._correct_clock(service_error, headers):
                     # A re-signed retry with the service's time; not charged to the budget.
                     skew_corrected = True
@@ -474,6 +490,18 @@ class CognitoEventsClient:
             cost = (
                 RetryPolicy.THROTTLING_RETRY_COST if throttled else RetryPolicy.TRANSIENT_RETRY_COST
             )
+            delay = backoff_delay(
+                policy, attempts - (1 if skew_corrected else 0), throttled, self._random()
+            )
+            delay = apply_hint(policy, delay, retry_after_hint(headers))
+            if time.monotonic() + delay >= call_deadline:
+                logger.debug(
+                    "Not retrying %s: the next attempt would start after the call's "
+                    "total_timeout of %.3f s",
+                    operation,
+                    total,
+                )
+                raise error
             if not self._quota.acquire(cost):
                 logger.debug(
                     "Not retrying %s: the client's retry quota is exhausted (%s)",
@@ -482,10 +510,6 @@ class CognitoEventsClient:
                 )
                 raise error
             retry_cost = cost
-            delay = backoff_delay(
-                policy, attempts - (1 if skew_corrected else 0), throttled, self._random()
-            )
-            delay = apply_hint(policy, delay, retry_after_hint(headers))
             logger.debug(
                 "Retrying %s: attempt %d of %d failed with %s; next attempt in %.3f s%s",
                 operation,
@@ -539,15 +563,6 @@ def _log_signing(
     )
 
 
-def _header_store(
-    headers: tuple[tuple[str, str], ...],
-) -> dict[str, tuple[str, str]]:
-    """A CaseInsensitiveDict's store of a template's fixed headers plus User-Agent."""
-    store = {name.lower(): (name, value) for name, value in headers}
-    store["user-agent"] = ("User-Agent", USER_AGENT)
-    return store
-
-
 def _error_label(error: CognitoEventsError) -> str:
     if isinstance(error, ServiceError):
         return f"{error.code or 'no error code'} (HTTP {error.status_code})"
@@ -560,8 +575,13 @@ def _request_id_suffix(error: CognitoEventsError) -> str:
     return ""
 
 
-def _parse_events(status: int, headers: Mapping[str, str], content: bytes) -> dict[str, str]:
+def _ignore_answer(answer: HttpAnswer, secrets: Iterable[str | None]) -> None:
+    """SetCognitoEvents answers 200 with an empty body: nothing to read."""
+
+
+def _parse_events(answer: HttpAnswer, secrets: Iterable[str | None]) -> dict[str, str]:
     """Read ``{"Events": {...}}``; a malformed 2xx answer is a ``ServiceError``, never a crash."""
+    status, headers, content = answer
     try:
         document = json.loads(content) if content else {}
     except (ValueError, RecursionError):
@@ -577,7 +597,9 @@ def _parse_events(status: int, headers: Mapping[str, str], content: bytes) -> di
     raise ServiceError(
         status_code=status,
         code=None,
-        message='GetCognitoEvents answered with a body that is not {"Events": {...}}: '
-        + repr(shown),
+        message=redact(
+            'GetCognitoEvents answered with a body that is not {"Events": {...}}: ' + repr(shown),
+            secrets,
+        ),
         request_id=header_value(headers, "x-amzn-RequestId"),
     )

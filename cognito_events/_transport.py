@@ -1,56 +1,252 @@
-"""The boundary with ``requests``: one place where its exceptions become ours.
+"""The one boundary with ``requests`` and ``urllib3``, through their public API only.
 
-Everything the client sends goes through ``Session.send`` (so requests-mock and custom
-adapters see it), with settings resolved once instead of on every call.
+A request is prepared once per route with ``requests.Request(...).prepare()``; each
+attempt sends a ``.copy()`` of it with ``Session.send(stream=True)``,
+reads the body raw (no content decoding) in bounded pieces against a deadline, and turns
+every exception of requests, urllib3 or the socket layer into a :class:`TransportError`
+subclass, here and nowhere else.
+
+What a ``requests.Session`` passed to the client contributes:
+
+* ``headers`` are sent under the client's own (its ``User-Agent``, ``Accept-Encoding``,
+  ``Content-Type``, ``Host`` and signed headers win); read when a route is first used;
+* ``hooks`` (``response``) run on each attempt's response before its body is read: a hook
+  that reads the body itself is not bounded by the client's limits;
+* ``auth`` is refused at construction: SigV4 must be the last thing to touch a request;
+* ``cookies`` are never sent: the AWS APIs do not use them;
+* ``proxies``, ``verify``, ``cert`` and ``trust_env`` are resolved with
+  ``Session.merge_environment_settings``, once per endpoint;
+* every attempt goes through ``Session.send`` and the mounted adapters, so requests-mock,
+  responses and custom adapters see it. Redirects are never followed, nor their bodies
+  read; ``Set-Cookie`` answers land in ``session.cookies`` as requests always stores them,
+  but the client never sends cookies.
 """
 
 from __future__ import annotations
 
-import os
-import urllib.request
-from collections.abc import Mapping
+import http.client
+import socket
+import ssl
+import time
+from collections.abc import Iterator, Mapping
+from typing import Any, Final
 
+import attrs
 import requests
-import urllib3.exceptions
+import urllib3
+from requests.structures import CaseInsensitiveDict
 
-from ._errors import TransportError
+from ._errors import (
+    ConnectError,
+    ConnectionLostError,
+    ConnectTimeoutError,
+    NameResolutionError,
+    Problem,
+    ProxyError,
+    ReadTimeoutError,
+    ResponseTooLargeError,
+    TLSError,
+    TransportError,
+    UnusableResponseError,
+)
 
-__all__ = ["HttpAnswer", "environ_proxies", "resolve_proxies", "resolve_verify", "send"]
+__all__ = [
+    "MAX_RESPONSE_BYTES",
+    "HttpAnswer",
+    "SendSettings",
+    "check_session",
+    "prepare",
+    "send",
+    "send_settings",
+]
 
 HttpAnswer = tuple[int, Mapping[str, str], bytes]
 
-
-def environ_proxies(session: requests.Session) -> dict[str, str]:
-    """The ``*_PROXY`` variables (``NO_PROXY`` as ``"no"``) as they are now; read once."""
-    return urllib.request.getproxies() if session.trust_env else {}
-
-
-def resolve_proxies(
-    session: requests.Session, url: str, environ_proxies: Mapping[str, str]
-) -> dict[str, str]:
-    """The proxies ``requests`` would use for ``url``, from a snapshot of the variables."""
-    proxies = dict(session.proxies)
-    if environ_proxies and not requests.utils.should_bypass_proxies(
-        url, no_proxy=environ_proxies.get("no", "")
-    ):
-        for scheme, address in environ_proxies.items():
-            if scheme != "no":
-                proxies.setdefault(scheme, address)
-    return proxies
+#: Largest response body read, in bytes. Cognito Sync's largest answer (the events of a
+#: pool) is a few hundred bytes, its errors a few KiB; anything past 1 MiB is not the service.
+MAX_RESPONSE_BYTES: Final = 1024 * 1024
+#: Most bytes asked for by one read of the body.
+_READ_SIZE: Final = 64 * 1024
+_IDENTITY: Final = frozenset({"", "identity"})
 
 
-def resolve_verify(session: requests.Session) -> bool | str:
-    """TLS verification as ``requests`` would resolve it (``REQUESTS_CA_BUNDLE`` and kin)."""
-    verify: bool | str = True if session.verify is None else session.verify
-    if verify is True and session.trust_env:
-        bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
-        if bundle:
-            return bundle
-    return verify
+@attrs.frozen
+class SendSettings:
+    """Where and how requests to one endpoint go, as requests resolves them."""
+
+    proxies: Mapping[str, str]
+    verify: bool | str
+    cert: str | tuple[str, str] | None
+
+
+def send_settings(
+    session: requests.Session, url: str, *, ca_bundle: str | None = None
+) -> SendSettings:
+    """Proxies, TLS verification and client certificate for ``url``.
+
+    From ``Session.merge_environment_settings`` (session settings, ``*_PROXY``/``NO_PROXY``
+    and ``REQUESTS_CA_BUNDLE`` when ``trust_env``); ``ca_bundle`` (``AWS_CA_BUNDLE`` or the
+    profile's ``ca_bundle``) wins, and ``session.verify = False`` wins over both.
+    """
+    # requests lets REQUESTS_CA_BUNDLE override a session's verify=False; we do not.
+    wanted = False if session.verify is False else ca_bundle
+    merged = session.merge_environment_settings(url, {}, None, wanted, None)
+    verify = merged["verify"]
+    return SendSettings(
+        proxies=dict(merged["proxies"]),
+        # None would mean "no verification" to requests' adapter: never let it through.
+        verify=True if verify is None else verify,
+        cert=merged["cert"],
+    )
+
+
+def check_session(session: object) -> list[Problem]:
+    """The problems of a ``session=`` argument: not a Session, or one with ``auth`` set."""
+    if session is None:
+        return []
+    if not isinstance(session, requests.Session):
+        return [
+            Problem("session", f"must be a requests.Session or None, not {type(session).__name__}")
+        ]
+    if session.auth is not None:
+        return [
+            Problem(
+                "session",
+                "has auth set; the client signs every request with SigV4, which must be the "
+                "last change to a request, so it cannot use session.auth (pass a session "
+                "without auth)",
+            )
+        ]
+    return []
+
+
+def prepare(
+    session: requests.Session, method: str, url: str, headers: Mapping[str, str]
+) -> requests.PreparedRequest:
+    """A request to copy per attempt: the session's headers under ``headers``, its hooks."""
+    merged: CaseInsensitiveDict[str | bytes | None] = CaseInsensitiveDict(session.headers)
+    merged.update(headers)
+    sent = {name: value for name, value in merged.items() if value is not None}
+    theirs = session.hooks.get("response", [])
+    response_hooks = [*(theirs if isinstance(theirs, list | tuple) else [theirs])]
+    hooks = {**session.hooks, "response": [*response_hooks, _skip_redirect_body]}
+    return requests.Request(method, url, headers=sent, hooks=hooks).prepare()
+
+
+def _skip_redirect_body(response: requests.Response, *args: Any, **kwargs: Any) -> None:
+    """Close a redirect unread: ``Session.send`` reads (and decodes) a redirect's whole body
+    even when not following it. The client never follows one; it reports its status."""
+    if response.is_redirect:
+        response.close()
+
+
+def send(
+    session: requests.Session,
+    request: requests.PreparedRequest,
+    *,
+    settings: SendSettings,
+    timeout: tuple[float, float],
+    deadline: float,
+    operation: str,
+    hint: str | None = None,
+    max_bytes: int = MAX_RESPONSE_BYTES,
+) -> HttpAnswer:
+    """Send one attempt; return (status, headers, body) or raise a ``TransportError``.
+
+    ``deadline`` (``time.monotonic()``) is when the whole answer must have arrived; a read
+    already waiting then may take up to the read timeout more.
+    """
+    url = request.url or ""
+    try:
+        response = session.send(
+            request,
+            stream=True,
+            allow_redirects=False,
+            timeout=timeout,
+            verify=settings.verify,
+            cert=settings.cert,
+            proxies=dict(settings.proxies),
+        )
+        try:
+            body = _read_body(response, max_bytes=max_bytes, deadline=deadline)
+        except BaseException:
+            response.close()  # the connection is mid-answer: never reuse it
+            raise
+    except TransportError as exc:
+        exc.message = f"{operation} got an unusable response from {_origin(url)}: {exc.message}"
+        exc.args = (exc.message,)
+        raise
+    except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+        cls, label, retryable = classify(exc)
+        if isinstance(exc, requests.exceptions.InvalidHeader):
+            # Its message quotes the header value, which may be a token: never echo it.
+            detail = "a header value cannot be sent over HTTP"
+        else:
+            detail = str(exc) or type(exc).__name__
+        raise cls(
+            f"{operation} got no response from {_origin(url)}: {label} ({detail})"
+            + (f". {hint}" if hint else ""),
+            retryable=retryable,
+        ) from exc
+    return response.status_code, response.headers, body
+
+
+def _read_body(response: requests.Response, *, max_bytes: int, deadline: float) -> bytes:
+    """The body as sent (never decoded), refused past ``max_bytes`` or ``deadline``."""
+    headers = response.headers
+    encoding = (headers.get("Content-Encoding") or "").strip().lower()
+    if encoding not in _IDENTITY:
+        raise UnusableResponseError(
+            f"the body is encoded as {encoding[:40]!r} although the client asked for "
+            "'identity'; not read",
+            retryable=False,
+        )
+    declared = headers.get("Content-Length", "").strip()
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise ResponseTooLargeError(
+            f"Content-Length {int(declared)} is over the limit of {max_bytes} bytes; not read",
+            retryable=False,
+        )
+    parts: list[bytes] = []
+    size = 0
+    for chunk in _raw_chunks(response, deadline):
+        size += len(chunk)
+        if size > max_bytes:
+            raise ResponseTooLargeError(
+                f"the body passed the limit of {max_bytes} bytes; the rest was not read",
+                retryable=False,
+            )
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+def _raw_chunks(response: requests.Response, deadline: float) -> Iterator[bytes]:
+    """Pieces of the raw body, each from at most one socket read; stops at the deadline."""
+    raw = response.raw
+    if isinstance(raw, urllib3.BaseHTTPResponse):
+
+        def read() -> bytes:
+            return raw.read1(_READ_SIZE, decode_content=False)
+
+    else:  # a custom adapter's response: only what requests itself offers
+        pieces = response.iter_content(_READ_SIZE)
+
+        def read() -> bytes:
+            return next(pieces, b"")
+
+    while True:
+        if time.monotonic() >= deadline:
+            raise ReadTimeoutError(
+                "read timeout (the whole answer did not arrive in time)", retryable=True
+            )
+        chunk = read()
+        if not chunk:
+            return
+        yield chunk
 
 
 # Failures to build the request at all: sending it again cannot help.
-_LOCAL_ERRORS = (
+_LOCAL_ERRORS: Final = (
     requests.exceptions.InvalidURL,
     requests.exceptions.InvalidHeader,
     requests.exceptions.MissingSchema,
@@ -59,59 +255,88 @@ _LOCAL_ERRORS = (
     requests.exceptions.InvalidJSONError,
 )
 
+#: (what to look for in an exception or its causes, the class it becomes, its label),
+#: the most specific first: requests' ConnectTimeout is also a ConnectionError, urllib3's
+#: NameResolutionError a NewConnectionError, which is also a ConnectTimeoutError, and a
+#: connect timeout may carry a socket timeout (TimeoutError) in its context.
+_KINDS: Final[tuple[tuple[tuple[type[BaseException], ...], type[TransportError], str], ...]] = (
+    (
+        (requests.exceptions.ProxyError, urllib3.exceptions.ProxyError),
+        ProxyError,
+        "proxy error",
+    ),
+    (
+        (requests.exceptions.SSLError, urllib3.exceptions.SSLError, ssl.SSLError),
+        TLSError,
+        "TLS error",
+    ),
+    (
+        (urllib3.exceptions.NameResolutionError, socket.gaierror),
+        NameResolutionError,
+        "name resolution failed",
+    ),
+    (
+        (urllib3.exceptions.NewConnectionError, ConnectionRefusedError),
+        ConnectError,
+        "connection failed",
+    ),
+    (
+        (requests.exceptions.ConnectTimeout, urllib3.exceptions.ConnectTimeoutError),
+        ConnectTimeoutError,
+        "connect timeout",
+    ),
+    (
+        (
+            requests.exceptions.ReadTimeout,
+            urllib3.exceptions.ReadTimeoutError,
+            TimeoutError,
+        ),
+        ReadTimeoutError,
+        "read timeout",
+    ),
+    (
+        (
+            requests.exceptions.ChunkedEncodingError,
+            urllib3.exceptions.ProtocolError,
+            http.client.HTTPException,
+            ConnectionError,
+        ),
+        ConnectionLostError,
+        "connection lost",
+    ),
+    ((requests.exceptions.ConnectionError,), ConnectError, "connection failed"),
+)
 
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return "connect timeout"
-    if isinstance(exc, requests.exceptions.ReadTimeout | urllib3.exceptions.ReadTimeoutError):
-        return "read timeout"
-    if exc.args and isinstance(exc.args[0], urllib3.exceptions.ReadTimeoutError):
-        # requests wraps a timeout while reading the body in a plain ConnectionError.
-        return "read timeout"
-    if isinstance(exc, requests.exceptions.SSLError):
-        return "TLS error"
-    if isinstance(exc, requests.exceptions.ProxyError):
-        return "proxy error"
-    if isinstance(exc, requests.exceptions.ConnectionError):
-        return "connection failed"
-    if isinstance(exc, requests.exceptions.ChunkedEncodingError | urllib3.exceptions.HTTPError):
-        return "connection broken while reading the response"
-    return "request failed"
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and what it wraps: requests puts urllib3's error in ``args[0]``, urllib3's
+    ``MaxRetryError`` in ``.reason``, and Python chains ``__cause__``/``__context__``."""
+    seen: set[int] = set()
+    pending = [exc]
+    while pending:
+        current = pending.pop(0)
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        if current.args and isinstance(current.args[0], BaseException):
+            pending.append(current.args[0])
+        if isinstance(current, urllib3.exceptions.MaxRetryError) and current.reason:
+            pending.append(current.reason)
+        for linked in (current.__cause__, current.__context__):
+            if linked is not None:
+                pending.append(linked)
 
 
-def send(
-    session: requests.Session,
-    request: requests.PreparedRequest,
-    *,
-    timeout: tuple[float, float],
-    proxies: dict[str, str],
-    verify: bool | str,
-    operation: str,
-    hint: str | None = None,
-) -> HttpAnswer:
-    """Send one prepared request; return (status, headers, body) or raise ``TransportError``."""
-    try:
-        response = session.send(
-            request,
-            timeout=timeout,
-            allow_redirects=False,
-            proxies=proxies,
-            verify=verify,
-            stream=False,
-            cert=session.cert,
-        )
-        return response.status_code, response.headers, response.content
-    except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
-        if isinstance(exc, requests.exceptions.InvalidHeader):
-            # Its message quotes the header value, which may be a token: never echo it.
-            detail = "a header value cannot be sent over HTTP"
-        else:
-            detail = str(exc) or type(exc).__name__
-        raise TransportError(
-            f"{operation} got no response from {_origin(request.url)}: {_describe(exc)} ({detail})"
-            + (f". {hint}" if hint else ""),
-            retryable=not isinstance(exc, _LOCAL_ERRORS),
-        ) from exc
+def classify(exc: BaseException) -> tuple[type[TransportError], str, bool]:
+    """The TransportError class, label and retryability for a dependency's exception."""
+    if isinstance(exc, _LOCAL_ERRORS):
+        return TransportError, "the request could not be built", False
+    causes = list(_causes(exc))
+    for kinds, cls, label in _KINDS:
+        if any(isinstance(cause, kinds) for cause in causes):
+            return cls, label, True
+    return TransportError, "request failed", True
 
 
 def _origin(url: str | None) -> str:

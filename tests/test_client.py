@@ -899,14 +899,16 @@ def test_bad_profile_and_credentials_arguments() -> None:
     assert [problem.parameter for problem in caught.value.problems] == ["credentials", "profile"]
 
 
-def test_proxy_variables_are_read_once_at_construction(
+def test_proxy_variables_are_read_once_per_endpoint(
     mocker: requests_mock.Mocker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
     monkeypatch.delenv("NO_PROXY", raising=False)
     monkeypatch.delenv("no_proxy", raising=False)
     client = CognitoEventsClient(credentials=CREDENTIALS)  # endpoint known only at the call
-    monkeypatch.setenv("HTTPS_PROXY", "http://changed.internal:3128")
     mocker.get(URL, json={"Events": {}})
     client.get_cognito_events(POOL)
+    assert _last(mocker).proxies == {"https": "http://proxy.internal:3128"}
+    monkeypatch.setenv("HTTPS_PROXY", "http://changed.internal:3128")
+    client.get_cognito_events(POOL)  # settled at the endpoint's first call
     assert _last(mocker).proxies == {"https": "http://proxy.internal:3128"}

@@ -218,7 +218,7 @@ def test_a_malformed_2xx_body_is_a_service_error_not_a_crash(
 ) -> None:
     refused: ServiceError | None = None
     try:
-        events = _parse_events(status, headers, body)
+        events = _parse_events((status, headers, body), ())
     except ServiceError as error:
         refused = error
     if refused is not None:
@@ -245,7 +245,7 @@ def test_a_deeply_nested_error_body_is_a_service_error(depth: int) -> None:
 @pytest.mark.parametrize("depth", _DEEP)
 def test_a_deeply_nested_2xx_body_is_a_service_error(depth: int) -> None:
     with pytest.raises(ServiceError):
-        _parse_events(200, {}, b'{"Events": ' + b"[" * depth)
+        _parse_events((200, {}, b'{"Events": ' + b"[" * depth), ())
 
 
 def test_a_huge_content_type_does_not_make_a_huge_message() -> None:
