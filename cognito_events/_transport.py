@@ -168,7 +168,8 @@ def send(
             proxies=dict(settings.proxies),
         )
         try:
-            body = _read_body(response, max_bytes=max_bytes, deadline=deadline)
+            # A redirect was closed unread by the hook: its status is the answer.
+            body = b"" if response.is_redirect else _read_body(response, max_bytes, deadline)
         except BaseException:
             response.close()  # the connection is mid-answer: never reuse it
             raise
@@ -191,7 +192,7 @@ def send(
     return response.status_code, response.headers, body
 
 
-def _read_body(response: requests.Response, *, max_bytes: int, deadline: float) -> bytes:
+def _read_body(response: requests.Response, max_bytes: int, deadline: float) -> bytes:
     """The body as sent (never decoded), refused past ``max_bytes`` or ``deadline``."""
     headers = response.headers
     encoding = (headers.get("Content-Encoding") or "").strip().lower()
