@@ -94,6 +94,10 @@ def _wrong_type(value: object, expected: type) -> bool:
     return value is not None and not isinstance(value, expected)
 
 
+def _positive_seconds(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < math.inf
+
+
 def _check_timeout(value: object) -> tuple[tuple[float, float] | None, list[Problem]]:
     def usable(number: object) -> bool:
         return (
@@ -239,9 +243,13 @@ class CognitoEventsClient:
         if profile is not None and (not isinstance(profile, str) or not profile.strip()):
             problems.append(Problem("profile", f"must be a non-empty str or None, got {profile!r}"))
         problems += check_session(session)
-        if total_timeout is not None:
-            checked_total, total_problems = _check_timeout(total_timeout)
-            problems += [Problem("total_timeout", p.message) for p in total_problems]
+        if total_timeout is not None and not _positive_seconds(total_timeout):
+            problems.append(
+                Problem(
+                    "total_timeout",
+                    f"must be a positive finite number of seconds or None, got {total_timeout!r}",
+                )
+            )
         if problems:
             raise ValidationError(problems)
 

@@ -277,9 +277,9 @@ def _realistic_errors() -> list[CognitoEventsError]:
             ]
         ),
     ]
-    for cls in sorted(transport_classes, key=lambda cls: cls.__name__):
-        error = cls(
-            f"GetCognitoEvents got no response from https://127.0.0.1:1: {cls.__name__}",
+    for kind in sorted(transport_classes, key=lambda cls: cls.__name__):
+        error = kind(
+            f"GetCognitoEvents got no response from https://127.0.0.1:1: {kind.__name__}",
             attempts=3,
             retryable=False,
         )
@@ -298,11 +298,11 @@ def test_every_public_error_pickles_to_an_equal_error(error: CognitoEventsError)
     import pickle
 
     for protocol in range(pickle.HIGHEST_PROTOCOL + 1):
-        copy = pickle.loads(pickle.dumps(error, protocol=protocol))
+        copy = pickle.loads(pickle.dumps(error, protocol=protocol))  # noqa: S301 - our own bytes
         assert _fields(copy) == _fields(error)
     if isinstance(error, ValidationError):
-        assert copy.problems == error.problems  # type: ignore[attr-defined]
-        assert isinstance(copy, ValueError)
+        assert isinstance(copy, ValidationError)
+        assert copy.problems == error.problems
 
 
 def test_every_public_error_class_is_in_the_pickling_test() -> None:

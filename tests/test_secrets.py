@@ -177,3 +177,33 @@ def test_the_session_sweep_is_running() -> None:
     Credentials("AKIDSWEEPTEST", "session/Sweep+Secret/Recorded0123456789")
     assert "session/Sweep+Secret/Recorded0123456789" in sweep.secrets
     assert sweep.texts  # the suite so far produced texts to check
+
+
+# -- errors quoting the service -------------------------------------------------------------
+
+
+def test_a_signature_mismatch_quoting_the_token_is_redacted_in_every_error_text() -> None:
+    from cognito_events import NotAuthorizedError, RetryPolicy
+    from cognito_events.testing import ISOLATED_ENVIRON
+
+    keys = Credentials("AKIDMISMATCHTEST", "the-secret-the-emulator-knows", session_token=TOKEN)
+    wrong = Credentials(keys.access_key_id, SECRET, session_token=TOKEN)
+    pool = "us-east-1:0f7e2b2c-1111-2222-3333-444455556666"
+    with Emulator("us-east-1", credentials=keys, identity_pools=[pool]) as emulator:
+        client = CognitoEventsClient(
+            region="us-east-1",
+            credentials=wrong,
+            endpoint_url=emulator.endpoint_url,
+            environ=ISOLATED_ENVIRON,
+            retry=RetryPolicy(max_attempts=1),
+        )
+        with pytest.raises(NotAuthorizedError) as caught:
+            client.set_cognito_events(pool, {SYNC_TRIGGER: ARN})
+    error = caught.value
+    assert error.code == "InvalidSignatureException"
+    # The service quoted its canonical request, token line included, and it was redacted.
+    assert "x-amz-security-token:<redacted>" in error.message
+    texts = [str(error), repr(error), error.message, *map(str, error.args)]
+    for text in texts:
+        assert TOKEN not in text
+        assert SECRET not in text

@@ -668,62 +668,51 @@ def test_a_template_reused_signs_like_fresh_requests() -> None:
         )
 
 
-def test_a_template_signs_every_request_afresh() -> None:
-    """No signature is reused: equal inputs give an equal, newly computed result."""
-    from cognito_events.sigv4 import RequestTemplate
-
-    template = RequestTemplate(method="POST", url=COGNITO_URL, headers={"Content-Type": "x"})
-    kwargs: dict[str, object] = {
-        "credentials": Creds(),
-        "region": "us-east-1",
-        "service": "cognito-sync",
-        "timestamp": TS,
-    }
-    first = template.sign(body=BODY, **kwargs)  # type: ignore[arg-type]
-    second = template.sign(body=bytes(BODY), **kwargs)  # type: ignore[arg-type]
-    assert second == first
-    assert second is not first
-    changed = template.sign(body=BODY + b" ", **kwargs)  # type: ignore[arg-type]
-    assert changed.signature != first.signature
-    assert changed == sign_request(
-        method="POST", url=COGNITO_URL, headers={"Content-Type": "x"}, body=BODY + b" ", **kwargs
-    )  # type: ignore[arg-type]
-
-
-@pytest.mark.parametrize("wrap", [bytearray, memoryview], ids=["bytearray", "memoryview"])
-def test_a_mutable_body_is_refused_clearly(wrap: type) -> None:
-    """A buffer changed in place after signing would be sent with a stale signature."""
-    from cognito_events.sigv4 import RequestTemplate
-
-    buffer = bytearray(BODY)
-    template = RequestTemplate(method="POST", url=COGNITO_URL, headers={"Content-Type": "x"})
-    kwargs: dict[str, object] = {
-        "credentials": Creds(),
-        "region": "us-east-1",
-        "service": "cognito-sync",
-        "timestamp": TS,
-    }
-    before = template.sign(body=bytes(buffer), **kwargs)  # type: ignore[arg-type]
-    buffer[0:1] = b"["  # changed in place
-    for sign in (
-        lambda: template.sign(body=wrap(buffer), **kwargs),  # type: ignore[arg-type]
-        lambda: sign_request(
-            method="POST",
-            url=COGNITO_URL,
-            headers={"Content-Type": "x"},
-            body=wrap(buffer),
-            **kwargs,  # type: ignore[arg-type]
-        ),
-    ):
-        with pytest.raises(TypeError, match=r"bytes\(body\)") as caught:
-            sign()
-        assert type(wrap(b"")).__name__ in str(caught.value)
-    after = template.sign(body=bytes(buffer), **kwargs)  # type: ignore[arg-type]
-    assert after.signature != before.signature  # the snapshot of the new content signs afresh
-    assert after == sign_request(
+def _sign_set(template: sigv4.RequestTemplate | None, body: object) -> SignedRequest:
+    """Sign the Set request shape with a template, or with sign_request when None."""
+    if template is not None:
+        return template.sign(
+            body=body,  # type: ignore[arg-type]
+            credentials=Creds(),
+            region="us-east-1",
+            service="cognito-sync",
+            timestamp=TS,
+        )
+    return sign_request(
         method="POST",
         url=COGNITO_URL,
         headers={"Content-Type": "x"},
-        body=bytes(buffer),
-        **kwargs,  # type: ignore[arg-type]
+        body=body,  # type: ignore[arg-type]
+        credentials=Creds(),
+        region="us-east-1",
+        service="cognito-sync",
+        timestamp=TS,
     )
+
+
+def test_a_template_signs_every_request_afresh() -> None:
+    """No signature is reused: equal inputs give an equal, newly computed result."""
+    template = sigv4.RequestTemplate(method="POST", url=COGNITO_URL, headers={"Content-Type": "x"})
+    first = _sign_set(template, BODY)
+    second = _sign_set(template, bytes(BODY))
+    assert second == first
+    assert second is not first
+    changed = _sign_set(template, BODY + b" ")
+    assert changed.signature != first.signature
+    assert changed == _sign_set(None, BODY + b" ")
+
+
+@pytest.mark.parametrize("wrap", [bytearray, memoryview], ids=["bytearray", "memoryview"])
+def test_a_mutable_body_is_refused_clearly(wrap: type[bytearray] | type[memoryview]) -> None:
+    """A buffer changed in place after signing would be sent with a stale signature."""
+    buffer = bytearray(BODY)
+    template = sigv4.RequestTemplate(method="POST", url=COGNITO_URL, headers={"Content-Type": "x"})
+    before = _sign_set(template, bytes(buffer))
+    buffer[0:1] = b"["  # changed in place
+    for signer in (template, None):
+        with pytest.raises(TypeError, match=r"bytes\(body\)") as caught:
+            _sign_set(signer, wrap(buffer))
+        assert wrap.__name__ in str(caught.value)
+    after = _sign_set(template, bytes(buffer))
+    assert after.signature != before.signature  # a snapshot of the new content signs afresh
+    assert after == _sign_set(None, bytes(buffer))

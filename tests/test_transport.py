@@ -313,7 +313,7 @@ def test_verify_and_cert(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_verify_none_never_means_unverified() -> None:
     session = requests.Session()
     session.trust_env = False
-    session.verify = None  # type: ignore[assignment]
+    session.verify = None
     assert send_settings(session, URL).verify is True
 
 
@@ -353,4 +353,3 @@ def test_a_session_with_auth_is_refused() -> None:
     assert check_session(requests.Session()) == []
     assert check_session(None) == []
     assert "not dict" in check_session({})[0].message
-

@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 import requests
-
 from _loopback import Connection, RawServer, RetryCounter, answer, silent
+
 from cognito_events import (
     CognitoEventsClient,
     CognitoEventsError,
@@ -120,9 +120,7 @@ def test_an_undeclared_100_mb_body_stops_at_the_limit() -> None:
 
 
 def test_an_endless_chunked_body_stops_at_the_limit() -> None:
-    behaviour = _stream(
-        _head(200, "Transfer-Encoding: chunked"), _chunk(b"[" * 8192), float("inf")
-    )
+    behaviour = _stream(_head(200, "Transfer-Encoding: chunked"), _chunk(b"[" * 8192), float("inf"))
     with RawServer(behaviour) as server, _measured() as figures:
         error = _call(_client(server.url))
     assert type(error) is ResponseTooLargeError
@@ -169,8 +167,7 @@ def test_the_client_asks_for_identity_and_reads_raw_bytes() -> None:
         if request is not None:
             seen.append(request)
             connection.sock.sendall(
-                _head(200, "Content-Length: 14", "Content-Encoding: identity")
-                + b'{"Events": {}}'
+                _head(200, "Content-Length: 14", "Content-Encoding: identity") + b'{"Events": {}}'
             )
             connection.wait_for_hang_up()
 
@@ -211,9 +208,7 @@ def test_total_timeout_bounds_a_call_across_attempts() -> None:
 
 def test_total_timeout_stops_retries_whose_wait_would_pass_it() -> None:
     body = b'{"message": "Rate exceeded, slow down."}'
-    throttled = _head(
-        429, f"Content-Length: {len(body)}", "x-amzn-ErrorType: ThrottlingException"
-    )
+    throttled = _head(429, f"Content-Length: {len(body)}", "x-amzn-ErrorType: ThrottlingException")
 
     def behaviour(connection: Connection) -> None:
         while connection.read_request() is not None:
