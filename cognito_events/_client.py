@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Final, TypeVar
 from urllib.parse import quote, urlsplit
 
 import requests
+from requests.__version__ import __version__ as _requests_version
 
 from . import sigv4
 from ._credentials import (
@@ -65,7 +66,7 @@ DEFAULT_TIMEOUT: Final = (3.05, 30.0)
 SERVICE: Final = "cognito-sync"
 USER_AGENT: Final = (
     f"cognito-events/{__version__} Python/{sys.version_info[0]}.{sys.version_info[1]}."
-    f"{sys.version_info[2]} requests/{requests.__version__}"
+    f"{sys.version_info[2]} requests/{_requests_version}"
 )
 _JSON_HEADERS: Final = (("Content-Type", "application/json"),)
 #: Headers sent but not signed: who we are, and no content encoding (bodies are read raw).

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import requests
@@ -204,19 +205,13 @@ class Rewriter(HTTPAdapter):
         self._credentials = resign_with
 
     def send(
-        self,
-        request: requests.PreparedRequest,
-        stream: bool = False,
-        timeout: float | tuple[float, float] | tuple[float, None] | None = None,
-        verify: bool | str = True,
-        cert: bytes | str | tuple[bytes | str, bytes | str] | None = None,
-        proxies: Mapping[str, str] | None = None,
+        self, request: requests.PreparedRequest, *args: Any, **kwargs: Any
     ) -> requests.Response:
         self._rewrite(request)
         if self._credentials is not None:
             body = request.body if isinstance(request.body, bytes) else None
             kept = [
-                (name, value)
+                (name, str(value))
                 for name, value in request.headers.items()
                 if name.lower() in ("content-type",)
             ]
@@ -236,7 +231,7 @@ class Rewriter(HTTPAdapter):
                 request.headers.pop(name, None)
             request.headers.update(dict(signed.headers))
             request.headers["Content-Length"] = str(len(body or b""))
-        return super().send(request, stream, timeout, verify, cert, proxies)
+        return super().send(request, *args, **kwargs)
 
 
 def rewritten_client(

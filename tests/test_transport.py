@@ -88,28 +88,29 @@ def _send(session: requests.Session, operation: str = "GetCognitoEvents") -> obj
 # -- public ground ------------------------------------------------------------------------
 
 
+def _is_private(name: str) -> bool:
+    return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
+
+
 def _private_uses(tree: ast.AST) -> list[str]:
-    """Private names of other objects: ``x._name`` where x is not self/cls, and imports of
-    ``_name`` or from ``_module`` of requests/urllib3."""
+    """Private names of other objects: ``x._name`` where x is not self/cls, ``__new__``,
+    and imports of ``_name`` or from a ``_module`` of requests/urllib3."""
     found: list[str] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute):
-            name = node.attr
             owner = node.value
-            private = name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
-            if name == "__new__" or (
-                private and not (isinstance(owner, ast.Name) and owner.id in ("self", "cls"))
-            ):
+            mine = isinstance(owner, ast.Name) and owner.id in ("self", "cls")
+            if node.attr == "__new__" or (_is_private(node.attr) and not mine):
                 found.append(f"{ast.unparse(node)} (line {node.lineno})")
         elif isinstance(node, ast.ImportFrom) and node.module:
-            top = node.module.split(".")[0]
-            if top in ("requests", "urllib3"):
-                if any(part.startswith("_") for part in node.module.split(".")):
+            parts = node.module.split(".")
+            if parts[0] in ("requests", "urllib3"):
+                if any(_is_private(part) for part in parts):
                     found.append(f"from {node.module} (line {node.lineno})")
                 found += [
                     f"{alias.name} from {node.module} (line {node.lineno})"
                     for alias in node.names
-                    if alias.name.startswith("_")
+                    if _is_private(alias.name)
                 ]
     return found
 
@@ -313,7 +314,7 @@ def test_verify_and_cert(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_verify_none_never_means_unverified() -> None:
     session = requests.Session()
     session.trust_env = False
-    session.verify = None
+    session.verify = None  # type: ignore[assignment, unused-ignore]
     assert send_settings(session, URL).verify is True
 
 
