@@ -21,6 +21,7 @@ import ast
 import contextlib
 import gc
 import importlib.util
+import itertools
 import json
 import os
 import statistics
@@ -46,6 +47,11 @@ TIMEOUT = (3.05, 30.0)
 SET_BODY = json.dumps({"Events": {"SyncTrigger": ARN}}, separators=(",", ":")).encode()
 GET_EVENTS = {"SyncTrigger": ARN}
 SIGN_URL = "https://cognito-sync.us-east-1.amazonaws.com" + POOL_PATH
+# Per-call inputs vary from call to call (4 pools x 4 functions for set, 4 pools for get), so
+# that no cache of the last request (a signature, a prepared request) can help anyone.
+POOL_IDS = [f"us-east-1:0f7e2b2c-1111-2222-3333-44445555666{i}" for i in range(4)]
+ARNS = [f"arn:aws:lambda:us-east-1:123456789012:function:f{i}" for i in range(4)]
+SET_INPUTS = [(pool, arn) for arn in ARNS for pool in POOL_IDS]
 
 # Headers of the floor's prebuilt requests: the same set and sizes as a SigV4-signed request
 # from a requests-based client (fixed values; the loopback server checks nothing).
@@ -338,12 +344,13 @@ def _make_contenders(url: str) -> dict[str, dict[str, Callable[[], object]]]:
             retry=RetryPolicy(max_attempts=1),
             timeout=TIMEOUT,
         )
-        events = {SYNC_TRIGGER: ARN}
         got = ours.get_cognito_events(POOL_ID)
         assert got == GET_EVENTS, got
+        ours_sets = itertools.cycle([(pool, {SYNC_TRIGGER: arn}) for pool, arn in SET_INPUTS])
+        ours_gets = itertools.cycle(POOL_IDS)
         contenders["ours"] = {
-            "set": lambda: ours.set_cognito_events(POOL_ID, events),
-            "get": lambda: ours.get_cognito_events(POOL_ID),
+            "set": lambda: ours.set_cognito_events(*next(ours_sets)),
+            "get": lambda: ours.get_cognito_events(next(ours_gets)),
         }
 
     boto = boto3.client(
@@ -355,16 +362,37 @@ def _make_contenders(url: str) -> dict[str, dict[str, Callable[[], object]]]:
         config=botocore.config.Config(retries={"total_max_attempts": 1}),
     )
     assert boto.get_cognito_events(IdentityPoolId=POOL_ID)["Events"] == GET_EVENTS
+    boto_sets = itertools.cycle(
+        [{"IdentityPoolId": pool, "Events": {"SyncTrigger": arn}} for pool, arn in SET_INPUTS]
+    )
+    boto_gets = itertools.cycle(POOL_IDS)
     contenders["boto3"] = {
-        "set": lambda: boto.set_cognito_events(IdentityPoolId=POOL_ID, Events=GET_EVENTS),
-        "get": lambda: boto.get_cognito_events(IdentityPoolId=POOL_ID),
+        "set": lambda: boto.set_cognito_events(**next(boto_sets)),
+        "get": lambda: boto.get_cognito_events(IdentityPoolId=next(boto_gets)),
     }
 
+    # The floor: a prebuilt PreparedRequest per input, copied per call and sent with
+    # Session.send; public API only, no signing, no JSON, no validation.
     session = requests.Session()
-    full = url + POOL_PATH
-    prep_set = requests.Request("POST", full, headers=FLOOR_SIGNED_HEADERS, data=SET_BODY).prepare()
     get_headers = {k: v for k, v in FLOOR_SIGNED_HEADERS.items() if k != "Content-Type"}
-    prep_get = requests.Request("GET", full, headers=get_headers).prepare()
+
+    def path(pool: str) -> str:
+        return f"{url}/identitypools/{pool.replace(':', '%3A')}/events"
+
+    def set_body(arn: str) -> bytes:
+        return json.dumps({"Events": {"SyncTrigger": arn}}, separators=(",", ":")).encode()
+
+    floor_sets = itertools.cycle(
+        [
+            requests.Request(
+                "POST", path(pool), headers=FLOOR_SIGNED_HEADERS, data=set_body(arn)
+            ).prepare()
+            for pool, arn in SET_INPUTS
+        ]
+    )
+    floor_gets = itertools.cycle(
+        [requests.Request("GET", path(pool), headers=get_headers).prepare() for pool in POOL_IDS]
+    )
     send = session.send
     kw: dict[str, Any] = {
         "timeout": TIMEOUT,
@@ -376,10 +404,10 @@ def _make_contenders(url: str) -> dict[str, dict[str, Callable[[], object]]]:
     }
 
     def floor_set() -> bytes:
-        return send(prep_set, **kw).content
+        return send(next(floor_sets).copy(), **kw).content
 
     def floor_get() -> bytes:
-        return send(prep_get, **kw).content
+        return send(next(floor_gets).copy(), **kw).content
 
     assert json.loads(floor_get())["Events"] == GET_EVENTS
     contenders["floor"] = {"set": floor_set, "get": floor_get}
@@ -785,9 +813,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         ours_cpu = med["ours"][op]["cpu"] if "ours" in med else None
         targets.append(
             Target(
-                f"{op}: ours CPU/call <= 0.55x boto3",
+                f"{op}: ours CPU/call <= 0.5x boto3",
                 _ratio(ours_cpu, med["boto3"][op]["cpu"]),
-                0.55,
+                0.5,
             )
         )
         targets.append(

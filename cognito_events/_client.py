@@ -174,6 +174,7 @@ class _Shape:
         self.template = sigv4.RequestTemplate(
             method=method, url=self.request.url or url, headers=signed_headers
         )
+        self.request.headers.update(self.template.headers)  # Host, as signed
 
 
 class _Route:
@@ -430,7 +431,8 @@ class CognitoEventsClient:
         if logger.isEnabledFor(logging.DEBUG):
             _log_signing(method, route.url, signed, credentials.session_token)
         prepared = shape.request.copy()
-        prepared.headers.update(signed.headers)
+        # The template's own headers are in the prepared request already; add the signer's.
+        prepared.headers.update(signed.headers[len(shape.template.headers) :])
         if body is not None:
             prepared.body = body
             prepared.prepare_content_length(body)

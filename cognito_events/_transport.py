@@ -208,6 +208,7 @@ def _read_body(response: requests.Response, max_bytes: int, deadline: float) -> 
             f"Content-Length {int(declared)} is over the limit of {max_bytes} bytes; not read",
             retryable=False,
         )
+    expected = int(declared) if declared.isdigit() else None
     parts: list[bytes] = []
     size = 0
     for chunk in _raw_chunks(response, deadline):
@@ -218,6 +219,8 @@ def _read_body(response: requests.Response, max_bytes: int, deadline: float) -> 
                 retryable=False,
             )
         parts.append(chunk)
+        if size == expected:
+            break  # all of it: urllib3 has put the connection back in the pool
     return b"".join(parts)
 
 
