@@ -212,6 +212,11 @@ class CognitoEventsClient:
     ``sleep``, ``random`` and ``clock`` replace the retry loop's waiting (``time.sleep``),
     jitter (``random.random``) and clock (UTC now), so tests never wait.
     ``total_timeout`` bounds a whole call in seconds, every attempt and wait included.
+
+    A ``session`` passed in sends every request (so its adapters and mocks see them):
+    its headers go under the client's own, its response hooks run, its proxies, verify
+    and cert settings apply as requests resolves them; its cookies are never sent, and a
+    session with ``auth`` set is refused, since SigV4 must be the last change to a request.
     """
 
     def __init__(

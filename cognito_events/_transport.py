@@ -9,9 +9,10 @@ subclass, here and nowhere else.
 What a ``requests.Session`` passed to the client contributes:
 
 * ``headers`` are sent under the client's own (its ``User-Agent``, ``Accept-Encoding``,
-  ``Content-Type``, ``Host`` and signed headers win); read when a route is first used;
+  ``Content-Type``, ``Host`` and signed headers win);
 * ``hooks`` (``response``) run on each attempt's response before its body is read: a hook
-  that reads the body itself is not bounded by the client's limits;
+  that reads the body itself is not bounded by the client's limits. Headers and hooks are
+  read when the client first calls an identity pool;
 * ``auth`` is refused at construction: SigV4 must be the last thing to touch a request;
 * ``cookies`` are never sent: the AWS APIs do not use them;
 * ``proxies``, ``verify``, ``cert`` and ``trust_env`` are resolved with
