@@ -144,6 +144,7 @@ def test_a_server_dripping_one_byte_a_second_meets_the_read_deadline() -> None:
     assert "did not arrive in time" in str(error)
     # Deadline: connect + read = 2 s after the start; a read then waiting ends within 1 s.
     assert 2.0 <= figures["seconds"] < 3.5
+    assert figures["peak"] < MEMORY_BOUND
 
 
 def test_a_gzip_bomb_is_not_decompressed() -> None:
