@@ -271,3 +271,15 @@ def test_a_session_sees_its_hooks_run_and_no_cookie_sent() -> None:
     assert statuses == [200, 200]
     assert all(b"\r\nX-Team: payments\r\n" in request for request in seen)
     assert not any(b"\r\nCookie:" in request for request in seen)
+
+
+def test_refused_answers_are_not_retried() -> None:
+    behaviour = _stream(_head(200, f"Content-Length: {HUNDRED_MB}"), b"0" * 65536, HUNDRED_MB)
+    sleep = RetryCounter()
+    with RawServer(behaviour) as server:
+        error = _call(_client(server.url, retry=RetryPolicy(max_attempts=3), sleep=sleep))
+        requests_seen = server.requests
+    assert type(error) is ResponseTooLargeError
+    assert error.attempts == 1  # type: ignore[attr-defined]
+    assert requests_seen == 1
+    assert sleep.delays == []
