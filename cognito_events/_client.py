@@ -10,11 +10,11 @@ import random as _random
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
-from typing import TYPE_CHECKING, Final, TypeVar
-from urllib.parse import quote, urlsplit
+from typing import TYPE_CHECKING, Any, Final, TypeVar
+from urllib.parse import urlsplit
 
 import requests
 from requests.__version__ import __version__ as _requests_version
@@ -38,6 +38,7 @@ from ._errors import (
     header_value,
     redact,
 )
+from ._operations import GET_COGNITO_EVENTS, OPERATIONS, SET_COGNITO_EVENTS, Operation
 from ._retry import (
     DEFAULT_RETRY_POLICY,
     NO_RETRY_REFUND,
@@ -50,7 +51,7 @@ from ._retry import (
     parse_http_date,
     retry_after_hint,
 )
-from ._transport import HttpAnswer, SendSettings, check_session, prepare, send, send_settings
+from ._transport import SendSettings, check_session, prepare, send, send_settings
 from ._validation import check_region, pool_region, validate_get, validate_set
 from ._version import __version__
 
@@ -63,12 +64,10 @@ logger = logging.getLogger("cognito_events")
 
 #: (connect, read) seconds. Always set: a request never waits forever.
 DEFAULT_TIMEOUT: Final = (3.05, 30.0)
-SERVICE: Final = "cognito-sync"
 USER_AGENT: Final = (
     f"cognito-events/{__version__} Python/{sys.version_info[0]}.{sys.version_info[1]}."
     f"{sys.version_info[2]} requests/{_requests_version}"
 )
-_JSON_HEADERS: Final = (("Content-Type", "application/json"),)
 #: Headers sent but not signed: who we are, and no content encoding (bodies are read raw).
 _UNSIGNED_HEADERS: Final = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity"}
 _SKEW_MARKERS: Final = ("Signature expired", "Signature not yet current")
@@ -158,45 +157,43 @@ class _State:
 
 
 class _Shape:
-    """One request shape of a route: the prepared request copied per attempt, and the
-    signing template built from the URL that request carries."""
+    """One operation's request for one pool: the prepared request copied per attempt, and
+    the signing template built from the URL that request carries."""
 
     __slots__ = ("request", "template")
 
-    def __init__(
-        self,
-        session: requests.Session,
-        method: str,
-        url: str,
-        signed_headers: tuple[tuple[str, str], ...],
-    ) -> None:
-        self.request = prepare(session, method, url, {**dict(signed_headers), **_UNSIGNED_HEADERS})
+    def __init__(self, session: requests.Session, operation: Operation[Any], url: str) -> None:
+        headers = {**dict(operation.signed_headers), **_UNSIGNED_HEADERS}
+        self.request = prepare(session, operation.method, url, headers)
         self.template = sigv4.RequestTemplate(
-            method=method, url=self.request.url or url, headers=signed_headers
+            method=operation.method,
+            url=self.request.url or url,
+            headers=operation.signed_headers,
         )
         self.request.headers.update(self.template.headers)  # Host, as signed
 
 
 class _Route:
-    """The region, URL, send settings and request shapes of one identity pool's events."""
+    """The region, send settings and per-operation requests of one identity pool."""
 
-    __slots__ = ("hint", "region", "settings", "shapes", "url")
+    __slots__ = ("hint", "region", "settings", "shapes")
 
     def __init__(
         self,
         session: requests.Session,
+        *,
         region: str,
-        url: str,
+        base: str,
+        identity_pool_id: str,
         settings: SendSettings,
         hint: str | None,
     ) -> None:
         self.region = region
-        self.url = url
         self.settings = settings
         self.hint = hint
         self.shapes = {
-            "POST": _Shape(session, "POST", url, _JSON_HEADERS),
-            "GET": _Shape(session, "GET", url, ()),
+            operation.name: _Shape(session, operation, operation.url(base, identity_pool_id))
+            for operation in OPERATIONS
         }
 
 
@@ -318,13 +315,13 @@ class CognitoEventsClient:
         [(name, arn)] = events.items()
         # Exactly one validated str pair: cheaper than a JSONEncoder, same bytes.
         body = f'{{"Events":{{{_json_str(name)}:{_json_str(arn)}}}}}'.encode()
-        self._call(state, "SetCognitoEvents", "POST", identity_pool_id, body, _ignore_answer)
+        self._call(state, SET_COGNITO_EVENTS, identity_pool_id, body)
 
     def get_cognito_events(self, identity_pool_id: str) -> dict[str, str]:
         """Return the events of an identity pool and their Lambda ARNs (empty when none)."""
         state = self._resolve()
         validate_get(identity_pool_id, state.config.region)
-        return self._call(state, "GetCognitoEvents", "GET", identity_pool_id, None, _parse_events)
+        return self._call(state, GET_COGNITO_EVENTS, identity_pool_id, None)
 
     def close(self) -> None:
         """Release the connections of the session this client created; a session passed in
@@ -409,9 +406,14 @@ class CognitoEventsClient:
 
                 base = config.default_endpoint(region)
                 hint = unavailable_region_hint(region)
-            url = f"{base}/identitypools/{quote(identity_pool_id, safe='')}/events"
-            settings = self._settings_for(base, config.ca_bundle)
-            route = _Route(self._session, region, url, settings, hint)
+            route = _Route(
+                self._session,
+                region=region,
+                base=base,
+                identity_pool_id=identity_pool_id,
+                settings=self._settings_for(base, config.ca_bundle),
+                hint=hint,
+            )
             if len(self._routes) >= _MAX_ROUTES:
                 self._routes.clear()
             self._routes[identity_pool_id] = route
@@ -419,22 +421,24 @@ class CognitoEventsClient:
 
     def _prepare(
         self,
-        method: str,
+        operation: Operation[Any],
         route: _Route,
         body: bytes | None,
         credentials: Credentials,
     ) -> tuple[requests.PreparedRequest, tuple[str | None, ...]]:
         """A signed copy of the route's request; with the secrets no error may quote."""
-        shape = route.shapes[method]
+        shape = route.shapes[operation.name]
         signed = shape.template.sign(
             body=body,
             credentials=credentials,
             region=route.region,
-            service=SERVICE,
+            service=operation.signing_name,
             timestamp=self._clock() + offset if (offset := self._clock_offset) else self._clock(),
         )
         if logger.isEnabledFor(logging.DEBUG):
-            _log_signing(method, route.url, signed, credentials.session_token)
+            _log_signing(
+                operation.method, shape.request.url or "", signed, credentials.session_token
+            )
         prepared = shape.request.copy()
         # The template's own headers are in the prepared request already; add the signer's.
         prepared.headers.update(signed.headers[len(shape.template.headers) :])
@@ -447,11 +451,9 @@ class CognitoEventsClient:
     def _call(
         self,
         state: _State,
-        operation: str,
-        method: str,
+        operation: Operation[_T],
         identity_pool_id: str,
         body: bytes | None,
-        parse: Callable[[HttpAnswer, Iterable[str | None]], _T],
     ) -> _T:
         route = self._route(state.config, identity_pool_id)
         provider = state.provider
@@ -470,14 +472,14 @@ class CognitoEventsClient:
             started = time.monotonic()
             remaining = call_deadline - started
             try:
-                prepared, secrets = self._prepare(method, route, body, provider.get())
+                prepared, secrets = self._prepare(operation, route, body, provider.get())
                 status, headers, content = send(
                     self._session,
                     prepared,
                     settings=route.settings,
                     timeout=(min(connect_timeout, remaining), min(read_timeout, remaining)),
                     deadline=min(started + connect_timeout + read_timeout, call_deadline),
-                    operation=operation,
+                    operation=operation.name,
                     hint=route.hint,
                 )
             except TransportError as exc:
@@ -488,7 +490,7 @@ class CognitoEventsClient:
             else:
                 if 200 <= status < 300:
                     self._quota.release(retry_cost or NO_RETRY_REFUND)
-                    return parse((status, headers, content), secrets)
+                    return operation.parse((status, headers, content), secrets)
                 service_error = error_from_response(
                     status, headers, content, attempts=attempts, secrets=secrets
                 )
@@ -514,21 +516,21 @@ class CognitoEventsClient:
                 logger.debug(
                     "Not retrying %s: the next attempt would start after the call's "
                     "total_timeout of %.3f s",
-                    operation,
+                    operation.name,
                     total,
                 )
                 raise error
             if not self._quota.acquire(cost):
                 logger.debug(
                     "Not retrying %s: the client's retry quota is exhausted (%s)",
-                    operation,
+                    operation.name,
                     self._quota,
                 )
                 raise error
             retry_cost = cost
             logger.debug(
                 "Retrying %s: attempt %d of %d failed with %s; next attempt in %.3f s%s",
-                operation,
+                operation.name,
                 attempts,
                 limit,
                 _error_label(error),
@@ -589,33 +591,3 @@ def _request_id_suffix(error: CognitoEventsError) -> str:
     if isinstance(error, ServiceError) and error.request_id:
         return f" [request id {error.request_id}]"
     return ""
-
-
-def _ignore_answer(answer: HttpAnswer, secrets: Iterable[str | None]) -> None:
-    """SetCognitoEvents answers 200 with an empty body: nothing to read."""
-
-
-def _parse_events(answer: HttpAnswer, secrets: Iterable[str | None]) -> dict[str, str]:
-    """Read ``{"Events": {...}}``; a malformed 2xx answer is a ``ServiceError``, never a crash."""
-    status, headers, content = answer
-    try:
-        document = json.loads(content) if content else {}
-    except (ValueError, RecursionError):
-        document = None
-    events = document.get("Events", {}) if type(document) is dict else None
-    if type(events) is dict:
-        for key, value in events.items():
-            if type(key) is not str or type(value) is not str:
-                break
-        else:
-            return events
-    shown = content[:200].decode("utf-8", errors="replace")
-    raise ServiceError(
-        status_code=status,
-        code=None,
-        message=redact(
-            'GetCognitoEvents answered with a body that is not {"Events": {...}}: ' + repr(shown),
-            secrets,
-        ),
-        request_id=header_value(headers, "x-amzn-RequestId"),
-    )

@@ -31,13 +31,13 @@ from cognito_events import (
     ServiceError,
     TooManyRequestsError,
 )
-from cognito_events._client import _parse_events
 from cognito_events._errors import (
     _CLASS_BY_CODE,
     MAX_SERVICE_MESSAGE_CHARS,
     error_from_response,
     parse_error_code,
 )
+from cognito_events._operations import _parse_events
 from cognito_events.testing import ISOLATED_ENVIRON
 
 pytestmark = pytest.mark.fuzz
