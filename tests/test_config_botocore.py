@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from cognito_events._chain import make_provider
 from cognito_events._config import load_config
-from cognito_events._credentials import make_provider
 
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 TOKEN = "IQoJb3JpZ2luX2VjEXAMPLETOKEN"

@@ -19,9 +19,10 @@ import pytest
 import requests_mock
 
 from cognito_events import Credentials, CredentialsError, ValidationError
+from cognito_events._chain import make_provider
 from cognito_events._config import load_config
-from cognito_events._credentials import CredentialsProvider, SourceSettings, make_provider
-from cognito_events._providers import CredentialProcessError, parse_expiration
+from cognito_events._credentials import CredentialsProvider, SourceSettings
+from cognito_events._fetchers import CredentialProcessError, parse_expiration
 
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 TOKEN = "IQoJb3JpZ2luX2VjEXAMPLETOKEN"
@@ -431,7 +432,7 @@ def test_container_token_with_a_line_break_is_refused(server: Server) -> None:
     ],
 )
 def test_container_full_uri_host_rules(url: str, allowed: bool) -> None:
-    from cognito_events._providers import _check_container_url
+    from cognito_events._fetchers import _check_container_url
 
     if allowed:
         _check_container_url(url)
