@@ -18,11 +18,14 @@ from typing import Final
 
 import attrs
 
+from .._errors import Problem, ValidationError
+
 __all__ = [
     "COGNITO_SYNC_REGIONS",
     "Partition",
     "default_endpoint",
     "dns_suffix",
+    "dual_stack_refusal",
     "partition",
     "split_fips_region",
     "unavailable_region_hint",
@@ -53,7 +56,8 @@ class Partition:
     name: str
     region_pattern: re.Pattern[str]
     dns_suffix: str
-    dual_stack_dns_suffix: str
+    #: None where botocore refuses dual-stack for the service (no such host).
+    dual_stack_dns_suffix: str | None
 
 
 #: botocore's partitions.json, most specific first; a region no pattern matches is in
@@ -61,10 +65,8 @@ class Partition:
 PARTITIONS: Final = (
     Partition("aws-iso", re.compile(r"us-iso-\w+-\d+"), "c2s.ic.gov", "api.aws.ic.gov"),
     Partition("aws-iso-b", re.compile(r"us-isob-\w+-\d+"), "sc2s.sgov.gov", "api.aws.scloud"),
-    Partition("aws-iso-f", re.compile(r"us-isof-\w+-\d+"), "csp.hci.ic.gov", "api.aws.hci.ic.gov"),
-    Partition(
-        "aws-iso-e", re.compile(r"eu-isoe-\w+-\d+"), "cloud.adc-e.uk", "api.cloud-aws.adc-e.uk"
-    ),
+    Partition("aws-iso-f", re.compile(r"us-isof-\w+-\d+"), "csp.hci.ic.gov", None),
+    Partition("aws-iso-e", re.compile(r"eu-isoe-\w+-\d+"), "cloud.adc-e.uk", None),
     Partition(
         "aws-eusc", re.compile(r"eusc-de-\w+-\d+"), "amazonaws.eu", "api.amazonwebservices.eu"
     ),
@@ -101,11 +103,31 @@ def split_fips_region(region: str) -> tuple[str, bool]:
     return (real, True) if real and real != region else (region, False)
 
 
+def dual_stack_refusal(region: str) -> str | None:
+    """Why dual-stack cannot be used in ``region``'s partition, or None when it can."""
+    found = partition(region)
+    if found.dual_stack_dns_suffix is not None:
+        return None
+    return (
+        f"is on, but region {region!r} is in partition {found.name}, which has no "
+        "dual-stack endpoint for Cognito Sync (botocore refuses it too); turn it off"
+    )
+
+
 def default_endpoint(region: str, *, fips: bool = False, dual_stack: bool = False) -> str:
-    """The service's endpoint in ``region``, as botocore's rules build it."""
+    """The service's endpoint in ``region``, as botocore's rules build it.
+
+    Raises ``ValidationError`` for dual-stack in a partition that has no such host.
+    """
     found = partition(region)
     host = "cognito-sync-fips" if fips else "cognito-sync"
-    suffix = found.dual_stack_dns_suffix if dual_stack else found.dns_suffix
+    suffix = found.dns_suffix
+    if dual_stack:
+        refused = dual_stack_refusal(region)
+        if refused is not None:
+            raise ValidationError([Problem("use_dualstack_endpoint", refused)])
+        assert found.dual_stack_dns_suffix is not None
+        suffix = found.dual_stack_dns_suffix
     return f"https://{host}.{region}.{suffix}"
 
 

@@ -42,7 +42,12 @@ import attrs
 
 from .._errors import Problem, ValidationError
 from .._validation import check_endpoint_url, check_region, endpoint_base
-from .endpoints import default_endpoint, split_fips_region, unavailable_region_hint
+from .endpoints import (
+    default_endpoint,
+    dual_stack_refusal,
+    split_fips_region,
+    unavailable_region_hint,
+)
 from .ini import expand_path
 from .lookup import SettingsLookup, parse_bool, show
 from .profiles import Profile, load_profile, select_profile, where
@@ -143,7 +148,13 @@ def load_config(
                 endpoint_url, endpoint_source = endpoint_base(found[0]), found[1]
 
     use_fips = bool(settings.boolean("AWS_USE_FIPS_ENDPOINT", "use_fips_endpoint"))
-    use_dualstack = bool(settings.boolean("AWS_USE_DUALSTACK_ENDPOINT", "use_dualstack_endpoint"))
+    use_dualstack = False
+    found = settings.get("AWS_USE_DUALSTACK_ENDPOINT", "use_dualstack_endpoint")
+    if found is not None:
+        use_dualstack = bool(parse_bool(found[0], found[1], problems))
+        refused = dual_stack_refusal(region) if region is not None else None
+        if use_dualstack and endpoint_url is None and refused is not None:
+            problems.append(Problem(found[1], refused))
     max_attempts = settings.whole_number("AWS_MAX_ATTEMPTS", "max_attempts")
 
     found = settings.get("AWS_RETRY_MODE", "retry_mode")
