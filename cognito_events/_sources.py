@@ -44,7 +44,8 @@ __all__ = [
     "Source",
     "SourceContext",
     "credentials_from_environ",
-    "static_from_section",
+    "section_keys",
+    "section_keys_absent",
 ]
 
 #: The usage advice for sources only boto3 implements.
@@ -212,21 +213,27 @@ class Boto3OnlyRoles:
         return None
 
 
-def static_from_section(file: IniFile, header: str | None, profile: str) -> Credentials | str:
-    """Static keys of a profile's section, or the reason there are none.
-
-    Half a pair (or an empty or multi-line value) raises ``CredentialsError`` naming the
-    file, section and line.
-    """
+def section_keys_absent(file: IniFile, header: str | None, profile: str) -> str | None:
+    """Why a profile's section holds no static keys, or None when it holds some."""
     if not file.exists:
         return f"{file.path} does not exist"
     if header is None:
         return f"{file.path} has no section for profile {profile!r}"
     section = file.sections[header]
+    if "aws_access_key_id" not in section and "aws_secret_access_key" not in section:
+        return f"no aws_access_key_id in [{header}] of {file.path}"
+    return None
+
+
+def section_keys(file: IniFile, header: str) -> Credentials:
+    """The static keys of a section that has some.
+
+    Half a pair (or an empty or multi-line value) raises ``CredentialsError`` naming the
+    file, section and line.
+    """
+    section = file.sections[header]
     key_id = section.get("aws_access_key_id")
     secret = section.get("aws_secret_access_key")
-    if key_id is None and secret is None:
-        return f"no aws_access_key_id in [{header}] of {file.path}"
     values: dict[str, str] = {}
     for key, setting in (
         ("aws_access_key_id", key_id),
@@ -269,14 +276,12 @@ class _ProfileKeys:
 
     def why_not(self, context: SourceContext) -> str | None:
         file, header = self._section(context.profile)
-        found = static_from_section(file, header, context.profile.name)
-        return found if isinstance(found, str) else None
+        return section_keys_absent(file, header, context.profile.name)
 
     def provider(self, context: SourceContext) -> Found:
         file, header = self._section(context.profile)
-        found = static_from_section(file, header, context.profile.name)
-        assert isinstance(found, Credentials)  # why_not said the keys are there
-        return Found(where(file, header, None), StaticProvider(found))
+        assert header is not None  # why_not said the section holds keys
+        return Found(where(file, header, None), StaticProvider(section_keys(file, header)))
 
 
 class SharedCredentialsFile(_ProfileKeys):
