@@ -215,6 +215,7 @@ def test_valid_endpoint_urls(url: str) -> None:
         ("example.com", "is not an http(s) URL"),
         ("http://exa mple.com", "is not an http(s) URL"),
         ("http://example.com\n", "is not an http(s) URL"),
+        ("http://é%20", "is not a usable URL"),
         ("http://example.com/?a=1", "must not carry a query"),
         ("http://example.com/#top", "must not carry a query"),
         (b"http://example.com", "must be a str or None, not bytes"),
