@@ -112,3 +112,20 @@ def test_credentials_module_holds_values_and_protocols_only() -> None:
     ):
         assert f"{NAME}.{upper}" not in graph[f"{NAME}.{lower}"]
         assert f"{NAME}.{lower}" in graph[f"{NAME}.{upper}"]
+
+
+def test_config_modules_import_only_those_below_them() -> None:
+    graph = _graph()
+    order = ["endpoints", "ini", "profiles", "lookup", "loader"]
+    for index, name in enumerate(order):
+        siblings = {
+            target.rpartition(".")[2]
+            for target in graph[f"{NAME}._config.{name}"]
+            if target.startswith(f"{NAME}._config.")
+        }
+        assert siblings <= set(order[:index]), name
+    assert not {
+        target
+        for target in graph[f"{NAME}._config.endpoints"]
+        if target.startswith(f"{NAME}._config")
+    }

@@ -711,3 +711,13 @@ def test_secrets_echoed_to_stderr_are_redacted(scripts: Scripts) -> None:
     for text in (str(caught.value), caught.value.stderr):
         assert SECRET not in text
         assert TOKEN not in text
+
+
+def test_credential_process_error_survives_pickling() -> None:
+    import pickle
+
+    error = CredentialProcessError("credential_process ([default]) exited with status 2",
+                                   stderr="boom", returncode=2)  # fmt: skip
+    copy = pickle.loads(pickle.dumps(error))  # noqa: S301 (our own bytes)
+    assert type(copy) is CredentialProcessError
+    assert (str(copy), copy.stderr, copy.returncode) == (str(error), "boom", 2)
