@@ -11,8 +11,6 @@ from collections.abc import Mapping
 from typing import TypeVar
 from urllib.parse import urlsplit
 
-import requests
-
 from ._errors import Problem, ValidationError
 
 __all__ = [
@@ -123,7 +121,11 @@ def check_endpoint_url(value: object, parameter: str = "endpoint_url") -> list[P
     if parts.query or parts.fragment or "@" in parts.netloc:
         # The value is not echoed: user info may hold a password.
         return [Problem(parameter, "must not carry a query, a fragment or user info")]
-    try:  # what the first call will do with it (a host that is no IDNA name, say)
+    # What the first call will do with it (a host that is no IDNA name, say). Imported
+    # here: the emulator and the trigger use the other rules and need not load requests.
+    import requests
+
+    try:
         requests.Request("GET", value).prepare()
     except requests.RequestException as exc:
         return [Problem(parameter, f"{_show(value)} is not a usable URL: {type(exc).__name__}")]
