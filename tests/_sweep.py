@@ -369,6 +369,7 @@ def install(sweep: Sweep) -> None:
         _config,
         _credentials,
         _providers,
+        _sources,
         sigv4,
         testing,
     )
@@ -410,6 +411,8 @@ def install(sweep: Sweep) -> None:
         (_chain.ChainProvider, "ChainProvider"),
         (_providers.RefreshingProvider, "RefreshingProvider"),
         (_credentials.Expiring, "Expiring"),
+        (_sources.SourceContext, "credential SourceContext"),
+        (_sources.Found, "credential source Found"),
         (_config.Setting, "config Setting"),
         (_config.IniFile, "IniFile"),
         (_config.ClientConfig, "ClientConfig"),
