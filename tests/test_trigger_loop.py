@@ -1,0 +1,385 @@
+"""The whole trigger loop, driven by boto3's own cognito-identity, cognito-sync and lambda
+clients over real HTTP against an in-process emulator: identity and credentials, records
+and session token, UpdateRecords firing the registered function, and each way it fails
+with nothing stored."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from cognito_events import SYNC_TRIGGER, Credentials
+from cognito_events.testing import Emulator
+from cognito_events.trigger import SyncTriggerEvent, sync_trigger
+
+boto3 = pytest.importorskip("boto3")
+botocore_config = pytest.importorskip("botocore.config")
+botocore_exceptions = pytest.importorskip("botocore.exceptions")
+
+ARN = "arn:aws:lambda:us-east-1:123456789012:function:on-sync"
+DATASET = "game"
+_CONFIG = botocore_config.Config(retries={"mode": "standard", "total_max_attempts": 1})
+
+
+@sync_trigger
+def clamp_scores(event: SyncTriggerEvent, context: Any) -> SyncTriggerEvent:
+    """Clamp "score" to 100, delete "cheat" instead of storing it, drop "ignored", add "bonus"."""
+    for key, change in event.records.items():
+        if key == "score" and change.new_value is not None and int(change.new_value) > 100:
+            event = event.replace(key, "100")
+        elif key == "cheat":
+            event = event.remove(key)
+        elif key == "ignored":
+            event = event.drop(key)
+    return event.replace("bonus", "1")
+
+
+@pytest.fixture
+def calls() -> list[dict[str, Any]]:
+    return []
+
+
+@pytest.fixture
+def emulator(calls: list[dict[str, Any]]) -> Iterator[Emulator]:
+    def recorded(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        calls.append(json.loads(json.dumps(event)))
+        return clamp_scores(event, context)
+
+    with Emulator() as emulator:
+        emulator.add_identity_pool()
+        emulator.add_lambda_function(ARN, recorded)
+        yield emulator
+
+
+@pytest.fixture
+def pool(emulator: Emulator) -> str:
+    pool = emulator.identity_pools[0]
+    with emulator.client() as client:
+        client.set_cognito_events(pool, {SYNC_TRIGGER: ARN})
+    return pool
+
+
+def _client(emulator: Emulator, service: str, credentials: Credentials | None) -> Any:
+    options: dict[str, Any] = {}
+    if credentials is not None:
+        options = {
+            "aws_access_key_id": credentials.access_key_id,
+            "aws_secret_access_key": credentials.secret_access_key,
+            "aws_session_token": credentials.session_token,
+        }
+    session = boto3.session.Session(region_name=emulator.region, **options)
+    return session.client(service, endpoint_url=emulator.endpoint_url, config=_CONFIG)
+
+
+@pytest.fixture
+def lambda_client(emulator: Emulator) -> Iterator[Any]:
+    client = _client(emulator, "lambda", emulator.credentials)
+    yield client
+    client.close()
+
+
+def _allow(lambda_client: Any, emulator: Emulator, pool: str) -> None:
+    lambda_client.add_permission(
+        FunctionName=ARN,
+        StatementId="cognito-sync-trigger",
+        Action="lambda:InvokeFunction",
+        Principal="cognito-sync.amazonaws.com",
+        SourceArn=emulator.sync_source_arn(pool, ARN),
+        SourceAccount="123456789012",
+    )
+
+
+def _device(emulator: Emulator, pool: str) -> tuple[str, Any]:
+    """What a device does first: GetId and GetCredentialsForIdentity (unsigned), then a
+    cognito-sync client signed with the identity's temporary credentials."""
+    identity_client = boto3.session.Session(region_name=emulator.region).client(
+        "cognito-identity",
+        endpoint_url=emulator.endpoint_url,
+        config=_CONFIG,
+    )
+    identity_id = identity_client.get_id(IdentityPoolId=pool)["IdentityId"]
+    answer = identity_client.get_credentials_for_identity(IdentityId=identity_id)
+    identity_client.close()
+    assert answer["IdentityId"] == identity_id
+    given = answer["Credentials"]
+    assert given["AccessKeyId"].startswith("ASIA")
+    assert given["Expiration"].tzinfo is not None  # botocore parsed a timestamp
+    credentials = Credentials(
+        access_key_id=given["AccessKeyId"],
+        secret_access_key=given["SecretKey"],
+        session_token=given["SessionToken"],
+    )
+    return identity_id, _client(emulator, "cognito-sync", credentials)
+
+
+def _sync(sync: Any, pool: str, identity_id: str, changes: dict[str, str | None]) -> Any:
+    where = {"IdentityPoolId": pool, "IdentityId": identity_id, "DatasetName": DATASET}
+    listing = sync.list_records(**where)
+    counts = {record["Key"]: record["SyncCount"] for record in listing["Records"]}
+    patches = [
+        {"Op": "remove", "Key": key, "SyncCount": counts.get(key, 0)}
+        if value is None
+        else {"Op": "replace", "Key": key, "Value": value, "SyncCount": counts.get(key, 0)}
+        for key, value in changes.items()
+    ]
+    return sync.update_records(
+        **where, RecordPatches=patches, SyncSessionToken=listing["SyncSessionToken"]
+    )
+
+
+def _stored(sync: Any, pool: str, identity_id: str) -> dict[str, str | None]:
+    listing = sync.list_records(IdentityPoolId=pool, IdentityId=identity_id, DatasetName=DATASET)
+    return {record["Key"]: record.get("Value") for record in listing["Records"]}
+
+
+def test_the_loop_runs_and_the_function_decides_what_is_stored(
+    emulator: Emulator, pool: str, lambda_client: Any, calls: list[dict[str, Any]]
+) -> None:
+    _allow(lambda_client, emulator, pool)
+    identity_id, sync = _device(emulator, pool)
+    first = sync.list_records(IdentityPoolId=pool, IdentityId=identity_id, DatasetName=DATASET)
+    assert (first["Records"], first["DatasetExists"], first["DatasetSyncCount"]) == ([], False, 0)
+    assert first["SyncSessionToken"]
+
+    _sync(sync, pool, identity_id, {"cheat": "old", "score": "10"})
+    calls.clear()
+    answer = _sync(sync, pool, identity_id, {"score": "150", "cheat": "999", "ignored": "x"})
+
+    [event] = calls  # invoked once, synchronously, with the documented event
+    assert event == {
+        "version": 2,
+        "eventType": "SyncTrigger",
+        "region": "us-east-1",
+        "identityPoolId": pool,
+        "identityId": identity_id,
+        "datasetName": DATASET,
+        "datasetRecords": {
+            "score": {"oldValue": "10", "newValue": "150", "op": "replace"},
+            "cheat": {"oldValue": None, "newValue": "999", "op": "replace"},  # removed before
+            "ignored": {"oldValue": None, "newValue": "x", "op": "replace"},
+        },
+    }
+    # The answer is what the function returned: clamped, removed, dropped, added.
+    answered = {record["Key"]: record.get("Value") for record in answer["Records"]}
+    assert answered == {"score": "100", "cheat": None, "bonus": "1"}
+    assert {record["SyncCount"] for record in answer["Records"]} == {2}
+    assert _stored(sync, pool, identity_id) == {"score": "100", "cheat": None, "bonus": "1"}
+    described = sync.describe_dataset(
+        IdentityPoolId=pool, IdentityId=identity_id, DatasetName=DATASET
+    )["Dataset"]
+    assert (described["NumRecords"], described["LastModifiedBy"]) == (2, identity_id)
+    listed = sync.list_datasets(IdentityPoolId=pool, IdentityId=identity_id)
+    assert [dataset["DatasetName"] for dataset in listed["Datasets"]] == [DATASET]
+    sync.close()
+
+
+def test_developer_credentials_store_without_invoking(
+    emulator: Emulator,
+    pool: str,
+    lambda_client: Any,
+    calls: list[dict[str, Any]],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    _allow(lambda_client, emulator, pool)
+    identity_id, device = _device(emulator, pool)
+    developer = _client(emulator, "cognito-sync", emulator.credentials)
+    with caplog.at_level(logging.INFO, logger="cognito_events.emulator"):
+        answer = _sync(developer, pool, identity_id, {"score": "150"})
+    assert calls == []
+    assert [(r["Key"], r["Value"]) for r in answer["Records"]] == [("score", "150")]
+    assert _stored(device, pool, identity_id) == {"score": "150"}
+    assert "developer credentials" in caplog.text
+    assert "not invoked" in caplog.text
+    developer.close()
+    device.close()
+
+
+def _refused(call: Any, *args: Any) -> dict[str, Any]:
+    with pytest.raises(botocore_exceptions.ClientError) as caught:
+        call(*args)
+    response: dict[str, Any] = caught.value.response
+    return response
+
+
+def test_without_the_permission_the_sync_fails_and_nothing_is_stored(
+    emulator: Emulator, pool: str, calls: list[dict[str, Any]]
+) -> None:
+    identity_id, sync = _device(emulator, pool)
+    error = _refused(_sync, sync, pool, identity_id, {"score": "1"})
+    assert error["Error"]["Code"] == "NotAuthorizedException"
+    assert ARN in error["Error"]["Message"]
+    assert calls == []
+    assert _stored(sync, pool, identity_id) == {}
+    sync.close()
+
+
+def test_a_permission_for_another_pool_does_not_count(
+    emulator: Emulator, pool: str, lambda_client: Any, calls: list[dict[str, Any]]
+) -> None:
+    other = emulator.add_identity_pool()
+    lambda_client.add_permission(
+        FunctionName="on-sync",
+        StatementId="other-pool",
+        Action="lambda:InvokeFunction",
+        Principal="cognito-sync.amazonaws.com",
+        SourceArn=emulator.sync_source_arn(other, ARN),
+    )
+    identity_id, sync = _device(emulator, pool)
+    error = _refused(_sync, sync, pool, identity_id, {"score": "1"})
+    assert error["Error"]["Code"] == "NotAuthorizedException"
+    assert calls == []
+    sync.close()
+
+
+@pytest.mark.parametrize(
+    ("handler", "code"),
+    [
+        (lambda event, context: {"not": "an event"}, "InvalidLambdaFunctionOutputException"),
+        (
+            lambda event, context: {**event, "identityId": "us-east-1:someone-else"},
+            "InvalidLambdaFunctionOutputException",
+        ),
+        (lambda event, context: 1 / 0, "InvalidLambdaFunctionOutputException"),
+    ],
+    ids=["malformed-output", "other-identity", "raises"],
+)
+def test_a_failing_function_fails_the_sync_with_nothing_stored(
+    emulator: Emulator, pool: str, lambda_client: Any, handler: Any, code: str
+) -> None:
+    emulator.add_lambda_function(ARN, handler)
+    _allow(lambda_client, emulator, pool)
+    identity_id, sync = _device(emulator, pool)
+    error = _refused(_sync, sync, pool, identity_id, {"score": "1"})
+    assert error["Error"]["Code"] == code
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert _stored(sync, pool, identity_id) == {}
+    sync.close()
+
+
+def test_a_throttled_function_gives_lambda_throttled(
+    emulator: Emulator, pool: str, lambda_client: Any, calls: list[dict[str, Any]]
+) -> None:
+    _allow(lambda_client, emulator, pool)
+    emulator.set_function_concurrency(ARN, 0)
+    identity_id, sync = _device(emulator, pool)
+    error = _refused(_sync, sync, pool, identity_id, {"score": "1"})
+    assert error["Error"]["Code"] == "LambdaThrottledException"
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 429
+    assert (calls, _stored(sync, pool, identity_id)) == ([], {})
+    sync.close()
+
+
+def test_a_stale_sync_count_is_a_conflict(
+    emulator: Emulator, pool: str, lambda_client: Any
+) -> None:
+    _allow(lambda_client, emulator, pool)
+    identity_id, sync = _device(emulator, pool)
+    _sync(sync, pool, identity_id, {"score": "5"})
+    where = {"IdentityPoolId": pool, "IdentityId": identity_id, "DatasetName": DATASET}
+    token = sync.list_records(**where)["SyncSessionToken"]
+    stale = [{"Op": "replace", "Key": "score", "Value": "6", "SyncCount": 0}]
+    error = _refused(
+        lambda: sync.update_records(**where, RecordPatches=stale, SyncSessionToken=token)
+    )
+    assert error["Error"]["Code"] == "ResourceConflictException"
+    assert _stored(sync, pool, identity_id)["score"] == "5"
+    bad_token = _refused(
+        lambda: sync.update_records(**where, RecordPatches=stale, SyncSessionToken="nope")
+    )
+    assert bad_token["Error"]["Code"] == "InvalidParameterException"
+    sync.close()
+
+
+def test_an_identity_cannot_touch_another_identity(emulator: Emulator, pool: str) -> None:
+    _, sync = _device(emulator, pool)
+    other_id, other = _device(emulator, pool)
+    error = _refused(
+        lambda: sync.list_records(IdentityPoolId=pool, IdentityId=other_id, DatasetName=DATASET)
+    )
+    assert error["Error"]["Code"] == "NotAuthorizedException"
+    sync.close()
+    other.close()
+
+
+def test_lambda_policy_round_trip_through_boto3(emulator: Emulator, lambda_client: Any) -> None:
+    missing = _refused(lambda: lambda_client.get_policy(FunctionName=ARN))
+    assert missing["Error"]["Code"] == "ResourceNotFoundException"
+    added = lambda_client.add_permission(
+        FunctionName=ARN,
+        StatementId="s1",
+        Action="lambda:InvokeFunction",
+        Principal="cognito-sync.amazonaws.com",
+        SourceArn="arn:aws:cognito-sync:us-east-1:123456789012:identitypool/*",
+        SourceAccount="123456789012",
+    )
+    statement = json.loads(added["Statement"])
+    assert statement == {
+        "Sid": "s1",
+        "Effect": "Allow",
+        "Principal": {"Service": "cognito-sync.amazonaws.com"},
+        "Action": "lambda:InvokeFunction",
+        "Resource": ARN,
+        "Condition": {
+            "StringEquals": {"AWS:SourceAccount": "123456789012"},
+            "ArnLike": {
+                "AWS:SourceArn": "arn:aws:cognito-sync:us-east-1:123456789012:identitypool/*"
+            },
+        },
+    }
+    got = lambda_client.get_policy(FunctionName="on-sync")
+    policy = json.loads(got["Policy"])
+    assert policy["Statement"] == [statement]
+    assert policy["Version"] == "2012-10-17"
+    duplicate = _refused(
+        lambda: lambda_client.add_permission(
+            FunctionName=ARN, StatementId="s1", Action="lambda:InvokeFunction", Principal="*"
+        )
+    )
+    assert duplicate["Error"]["Code"] == "ResourceConflictException"
+    stale = _refused(
+        lambda: lambda_client.remove_permission(
+            FunctionName=ARN, StatementId="s1", RevisionId="not-the-revision"
+        )
+    )
+    assert stale["Error"]["Code"] == "PreconditionFailedException"
+    lambda_client.remove_permission(
+        FunctionName=ARN, StatementId="s1", RevisionId=got["RevisionId"]
+    )
+    assert emulator.lambda_policy(ARN) is None
+    gone = _refused(lambda: lambda_client.remove_permission(FunctionName=ARN, StatementId="s1"))
+    assert gone["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def test_lambda_invoke_through_boto3(
+    emulator: Emulator, lambda_client: Any, calls: list[dict[str, Any]]
+) -> None:
+    event = {
+        "version": 2,
+        "eventType": "SyncTrigger",
+        "region": "us-east-1",
+        "identityPoolId": "identityPoolId",
+        "identityId": "identityId",
+        "datasetName": "datasetName",
+        "datasetRecords": {"score": {"oldValue": None, "newValue": "500", "op": "replace"}},
+    }
+    answer = lambda_client.invoke(FunctionName=ARN, Payload=json.dumps(event).encode())
+    assert answer["StatusCode"] == 200
+    assert "FunctionError" not in answer
+    result = json.loads(answer["Payload"].read())
+    assert result["datasetRecords"]["score"]["newValue"] == "100"
+    assert calls == [event]
+
+    emulator.add_lambda_function(ARN, lambda event, context: 1 / 0)
+    failed = lambda_client.invoke(FunctionName=ARN, Payload=b"{}")
+    assert failed["FunctionError"] == "Unhandled"
+    assert json.loads(failed["Payload"].read())["errorType"] == "ZeroDivisionError"
+
+    emulator.set_function_concurrency(ARN, 0)
+    throttled = _refused(lambda: lambda_client.invoke(FunctionName=ARN, Payload=b"{}"))
+    assert throttled["Error"]["Code"] == "TooManyRequestsException"
+    missing = _refused(lambda: lambda_client.invoke(FunctionName="nothing", Payload=b"{}"))
+    assert missing["Error"]["Code"] == "ResourceNotFoundException"
