@@ -12,17 +12,16 @@ from typing import Any
 
 import pytest
 
-from cognito_events import SYNC_TRIGGER, Credentials
+from cognito_events import SYNC_TRIGGER
 from cognito_events.testing import Emulator
 from cognito_events.trigger import SyncTriggerEvent, sync_trigger
 
 boto3 = pytest.importorskip("boto3")
-botocore_config = pytest.importorskip("botocore.config")
 botocore_exceptions = pytest.importorskip("botocore.exceptions")
 
+from _trigger_helpers import DATASET, boto3_client, device, stored, sync  # noqa: E402
+
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:on-sync"
-DATASET = "game"
-_CONFIG = botocore_config.Config(retries={"mode": "standard", "total_max_attempts": 1})
 
 
 @sync_trigger
@@ -63,21 +62,9 @@ def pool(emulator: Emulator) -> str:
     return pool
 
 
-def _client(emulator: Emulator, service: str, credentials: Credentials | None) -> Any:
-    options: dict[str, Any] = {}
-    if credentials is not None:
-        options = {
-            "aws_access_key_id": credentials.access_key_id,
-            "aws_secret_access_key": credentials.secret_access_key,
-            "aws_session_token": credentials.session_token,
-        }
-    session = boto3.session.Session(region_name=emulator.region, **options)
-    return session.client(service, endpoint_url=emulator.endpoint_url, config=_CONFIG)
-
-
 @pytest.fixture
 def lambda_client(emulator: Emulator) -> Iterator[Any]:
-    client = _client(emulator, "lambda", emulator.credentials)
+    client = boto3_client(emulator.endpoint_url, "lambda", emulator.credentials)
     yield client
     client.close()
 
@@ -93,61 +80,18 @@ def _allow(lambda_client: Any, emulator: Emulator, pool: str) -> None:
     )
 
 
-def _device(emulator: Emulator, pool: str) -> tuple[str, Any]:
-    """What a device does first: GetId and GetCredentialsForIdentity (unsigned), then a
-    cognito-sync client signed with the identity's temporary credentials."""
-    identity_client = boto3.session.Session(region_name=emulator.region).client(
-        "cognito-identity",
-        endpoint_url=emulator.endpoint_url,
-        config=_CONFIG,
-    )
-    identity_id = identity_client.get_id(IdentityPoolId=pool)["IdentityId"]
-    answer = identity_client.get_credentials_for_identity(IdentityId=identity_id)
-    identity_client.close()
-    assert answer["IdentityId"] == identity_id
-    given = answer["Credentials"]
-    assert given["AccessKeyId"].startswith("ASIA")
-    assert given["Expiration"].tzinfo is not None  # botocore parsed a timestamp
-    credentials = Credentials(
-        access_key_id=given["AccessKeyId"],
-        secret_access_key=given["SecretKey"],
-        session_token=given["SessionToken"],
-    )
-    return identity_id, _client(emulator, "cognito-sync", credentials)
-
-
-def _sync(sync: Any, pool: str, identity_id: str, changes: dict[str, str | None]) -> Any:
-    where = {"IdentityPoolId": pool, "IdentityId": identity_id, "DatasetName": DATASET}
-    listing = sync.list_records(**where)
-    counts = {record["Key"]: record["SyncCount"] for record in listing["Records"]}
-    patches = [
-        {"Op": "remove", "Key": key, "SyncCount": counts.get(key, 0)}
-        if value is None
-        else {"Op": "replace", "Key": key, "Value": value, "SyncCount": counts.get(key, 0)}
-        for key, value in changes.items()
-    ]
-    return sync.update_records(
-        **where, RecordPatches=patches, SyncSessionToken=listing["SyncSessionToken"]
-    )
-
-
-def _stored(sync: Any, pool: str, identity_id: str) -> dict[str, str | None]:
-    listing = sync.list_records(IdentityPoolId=pool, IdentityId=identity_id, DatasetName=DATASET)
-    return {record["Key"]: record.get("Value") for record in listing["Records"]}
-
-
-def test_the_loop_runs_and_the_function_decides_what_is_stored(
+def test_the_loop_runs_and_the_function_decides_what_isstored(
     emulator: Emulator, pool: str, lambda_client: Any, calls: list[dict[str, Any]]
 ) -> None:
     _allow(lambda_client, emulator, pool)
-    identity_id, sync = _device(emulator, pool)
-    first = sync.list_records(IdentityPoolId=pool, IdentityId=identity_id, DatasetName=DATASET)
+    identity_id, client = device(emulator.endpoint_url, pool)
+    first = client.list_records(IdentityPoolId=pool, IdentityId=identity_id, DatasetName=DATASET)
     assert (first["Records"], first["DatasetExists"], first["DatasetSyncCount"]) == ([], False, 0)
     assert first["SyncSessionToken"]
 
-    _sync(sync, pool, identity_id, {"cheat": "old", "score": "10"})
+    sync(client, pool, identity_id, {"cheat": "old", "score": "10"})
     calls.clear()
-    answer = _sync(sync, pool, identity_id, {"score": "150", "cheat": "999", "ignored": "x"})
+    answer = sync(client, pool, identity_id, {"score": "150", "cheat": "999", "ignored": "x"})
 
     [event] = calls  # invoked once, synchronously, with the documented event
     assert event == {
@@ -167,14 +111,14 @@ def test_the_loop_runs_and_the_function_decides_what_is_stored(
     answered = {record["Key"]: record.get("Value") for record in answer["Records"]}
     assert answered == {"score": "100", "cheat": None, "bonus": "1"}
     assert {record["SyncCount"] for record in answer["Records"]} == {2}
-    assert _stored(sync, pool, identity_id) == {"score": "100", "cheat": None, "bonus": "1"}
-    described = sync.describe_dataset(
+    assert stored(client, pool, identity_id) == {"score": "100", "cheat": None, "bonus": "1"}
+    described = client.describe_dataset(
         IdentityPoolId=pool, IdentityId=identity_id, DatasetName=DATASET
     )["Dataset"]
     assert (described["NumRecords"], described["LastModifiedBy"]) == (2, identity_id)
-    listed = sync.list_datasets(IdentityPoolId=pool, IdentityId=identity_id)
+    listed = client.list_datasets(IdentityPoolId=pool, IdentityId=identity_id)
     assert [dataset["DatasetName"] for dataset in listed["Datasets"]] == [DATASET]
-    sync.close()
+    client.close()
 
 
 def test_developer_credentials_store_without_invoking(
@@ -185,17 +129,17 @@ def test_developer_credentials_store_without_invoking(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     _allow(lambda_client, emulator, pool)
-    identity_id, device = _device(emulator, pool)
-    developer = _client(emulator, "cognito-sync", emulator.credentials)
+    identity_id, phone = device(emulator.endpoint_url, pool)
+    developer = boto3_client(emulator.endpoint_url, "cognito-sync", emulator.credentials)
     with caplog.at_level(logging.INFO, logger="cognito_events.emulator"):
-        answer = _sync(developer, pool, identity_id, {"score": "150"})
+        answer = sync(developer, pool, identity_id, {"score": "150"})
     assert calls == []
     assert [(r["Key"], r["Value"]) for r in answer["Records"]] == [("score", "150")]
-    assert _stored(device, pool, identity_id) == {"score": "150"}
+    assert stored(phone, pool, identity_id) == {"score": "150"}
     assert "developer credentials" in caplog.text
     assert "not invoked" in caplog.text
     developer.close()
-    device.close()
+    phone.close()
 
 
 def _refused(call: Any, *args: Any) -> dict[str, Any]:
@@ -205,16 +149,16 @@ def _refused(call: Any, *args: Any) -> dict[str, Any]:
     return response
 
 
-def test_without_the_permission_the_sync_fails_and_nothing_is_stored(
+def test_without_the_permission_the_sync_fails_and_nothing_isstored(
     emulator: Emulator, pool: str, calls: list[dict[str, Any]]
 ) -> None:
-    identity_id, sync = _device(emulator, pool)
-    error = _refused(_sync, sync, pool, identity_id, {"score": "1"})
+    identity_id, client = device(emulator.endpoint_url, pool)
+    error = _refused(sync, client, pool, identity_id, {"score": "1"})
     assert error["Error"]["Code"] == "NotAuthorizedException"
     assert ARN in error["Error"]["Message"]
     assert calls == []
-    assert _stored(sync, pool, identity_id) == {}
-    sync.close()
+    assert stored(client, pool, identity_id) == {}
+    client.close()
 
 
 def test_a_permission_for_another_pool_does_not_count(
@@ -228,11 +172,11 @@ def test_a_permission_for_another_pool_does_not_count(
         Principal="cognito-sync.amazonaws.com",
         SourceArn=emulator.sync_source_arn(other, ARN),
     )
-    identity_id, sync = _device(emulator, pool)
-    error = _refused(_sync, sync, pool, identity_id, {"score": "1"})
+    identity_id, client = device(emulator.endpoint_url, pool)
+    error = _refused(sync, client, pool, identity_id, {"score": "1"})
     assert error["Error"]["Code"] == "NotAuthorizedException"
     assert calls == []
-    sync.close()
+    client.close()
 
 
 @pytest.mark.parametrize(
@@ -247,17 +191,17 @@ def test_a_permission_for_another_pool_does_not_count(
     ],
     ids=["malformed-output", "other-identity", "raises"],
 )
-def test_a_failing_function_fails_the_sync_with_nothing_stored(
+def test_a_failing_function_fails_the_sync_with_nothingstored(
     emulator: Emulator, pool: str, lambda_client: Any, handler: Any, code: str
 ) -> None:
     emulator.add_lambda_function(ARN, handler)
     _allow(lambda_client, emulator, pool)
-    identity_id, sync = _device(emulator, pool)
-    error = _refused(_sync, sync, pool, identity_id, {"score": "1"})
+    identity_id, client = device(emulator.endpoint_url, pool)
+    error = _refused(sync, client, pool, identity_id, {"score": "1"})
     assert error["Error"]["Code"] == code
     assert error["ResponseMetadata"]["HTTPStatusCode"] == 400
-    assert _stored(sync, pool, identity_id) == {}
-    sync.close()
+    assert stored(client, pool, identity_id) == {}
+    client.close()
 
 
 def test_a_throttled_function_gives_lambda_throttled(
@@ -265,43 +209,43 @@ def test_a_throttled_function_gives_lambda_throttled(
 ) -> None:
     _allow(lambda_client, emulator, pool)
     emulator.set_function_concurrency(ARN, 0)
-    identity_id, sync = _device(emulator, pool)
-    error = _refused(_sync, sync, pool, identity_id, {"score": "1"})
+    identity_id, client = device(emulator.endpoint_url, pool)
+    error = _refused(sync, client, pool, identity_id, {"score": "1"})
     assert error["Error"]["Code"] == "LambdaThrottledException"
     assert error["ResponseMetadata"]["HTTPStatusCode"] == 429
-    assert (calls, _stored(sync, pool, identity_id)) == ([], {})
-    sync.close()
+    assert (calls, stored(client, pool, identity_id)) == ([], {})
+    client.close()
 
 
 def test_a_stale_sync_count_is_a_conflict(
     emulator: Emulator, pool: str, lambda_client: Any
 ) -> None:
     _allow(lambda_client, emulator, pool)
-    identity_id, sync = _device(emulator, pool)
-    _sync(sync, pool, identity_id, {"score": "5"})
+    identity_id, client = device(emulator.endpoint_url, pool)
+    sync(client, pool, identity_id, {"score": "5"})
     where = {"IdentityPoolId": pool, "IdentityId": identity_id, "DatasetName": DATASET}
-    token = sync.list_records(**where)["SyncSessionToken"]
+    token = client.list_records(**where)["SyncSessionToken"]
     stale = [{"Op": "replace", "Key": "score", "Value": "6", "SyncCount": 0}]
     error = _refused(
-        lambda: sync.update_records(**where, RecordPatches=stale, SyncSessionToken=token)
+        lambda: client.update_records(**where, RecordPatches=stale, SyncSessionToken=token)
     )
     assert error["Error"]["Code"] == "ResourceConflictException"
-    assert _stored(sync, pool, identity_id)["score"] == "5"
+    assert stored(client, pool, identity_id)["score"] == "5"
     bad_token = _refused(
-        lambda: sync.update_records(**where, RecordPatches=stale, SyncSessionToken="nope")
+        lambda: client.update_records(**where, RecordPatches=stale, SyncSessionToken="nope")
     )
     assert bad_token["Error"]["Code"] == "InvalidParameterException"
-    sync.close()
+    client.close()
 
 
 def test_an_identity_cannot_touch_another_identity(emulator: Emulator, pool: str) -> None:
-    _, sync = _device(emulator, pool)
-    other_id, other = _device(emulator, pool)
+    _, client = device(emulator.endpoint_url, pool)
+    other_id, other = device(emulator.endpoint_url, pool)
     error = _refused(
-        lambda: sync.list_records(IdentityPoolId=pool, IdentityId=other_id, DatasetName=DATASET)
+        lambda: client.list_records(IdentityPoolId=pool, IdentityId=other_id, DatasetName=DATASET)
     )
     assert error["Error"]["Code"] == "NotAuthorizedException"
-    sync.close()
+    client.close()
     other.close()
 
 
