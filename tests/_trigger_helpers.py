@@ -31,6 +31,12 @@ def boto3_client(url: str, service: str, credentials: Credentials | None) -> Any
 def device(url: str, pool: str) -> tuple[str, Any]:
     """What a device does first: GetId and GetCredentialsForIdentity (unsigned), then a
     cognito-sync client signed with the identity's temporary credentials."""
+    identity_id, credentials = new_identity(url, pool)
+    return identity_id, boto3_client(url, "cognito-sync", credentials)
+
+
+def new_identity(url: str, pool: str) -> tuple[str, Credentials]:
+    """GetId and GetCredentialsForIdentity through boto3's cognito-identity client."""
     identity_client = boto3_client(url, "cognito-identity", None)
     identity_id = identity_client.get_id(IdentityPoolId=pool)["IdentityId"]
     answer = identity_client.get_credentials_for_identity(IdentityId=identity_id)
@@ -44,7 +50,7 @@ def device(url: str, pool: str) -> tuple[str, Any]:
         secret_access_key=given["SecretKey"],
         session_token=given["SessionToken"],
     )
-    return identity_id, boto3_client(url, "cognito-sync", credentials)
+    return identity_id, credentials
 
 
 def sync(client: Any, pool: str, identity_id: str, changes: dict[str, str | None]) -> Any:
