@@ -139,7 +139,7 @@ def test_malformed_events_name_the_field(raw: object, problem: str) -> None:
 def test_the_error_survives_pickling() -> None:
     with pytest.raises(MalformedEventError) as caught:
         SyncTriggerEvent.from_dict({})
-    copy_ = pickle.loads(pickle.dumps(caught.value))
+    copy_ = pickle.loads(pickle.dumps(caught.value))  # noqa: S301 - our own bytes
     assert (str(copy_), copy_.problems) == (str(caught.value), caught.value.problems)
 
 
@@ -220,7 +220,7 @@ _HEAVY = ("requests", "urllib3", "cognito_events._client")
 
 def _loaded_after(statement: str) -> list[str]:
     code = f"import sys; {statement}; print([m for m in {_HEAVY!r} if m in sys.modules])"
-    result = subprocess.run(
+    result = subprocess.run(  # noqa: S603 - our interpreter, our code
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     loaded: list[str] = json.loads(result.stdout.replace("'", '"'))
