@@ -9,7 +9,7 @@ from urllib.parse import unquote
 
 import attrs
 
-__all__ = ["Route", "RouteError", "route"]
+__all__ = ["OPERATION_NAMES", "Route", "RouteError", "route"]
 
 COGNITO_SYNC: Final = "cognito-sync"
 COGNITO_IDENTITY: Final = "cognito-identity"
@@ -36,6 +36,15 @@ _REST_ROUTES: Final[tuple[tuple[str, tuple[str, ...], dict[str, str]], ...]] = (
     (LAMBDA, (*_LAMBDA_FUNCTION, "policy"), {"GET": "GetPolicy", "POST": "AddPermission"}),
     (LAMBDA, (*_LAMBDA_FUNCTION, "policy", "{StatementId}"), {"DELETE": "RemovePermission"}),
     (LAMBDA, (*_LAMBDA_FUNCTION, "invocations"), {"POST": "Invoke"}),
+)
+
+
+#: Every operation a request can name, the events operations first.
+OPERATION_NAMES: Final = tuple(
+    dict.fromkeys(
+        [name for _, _, methods in _REST_ROUTES for name in sorted(methods.values(), reverse=True)]
+        + list(_IDENTITY_OPERATIONS)
+    )
 )
 
 

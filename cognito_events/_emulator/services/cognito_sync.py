@@ -319,6 +319,7 @@ def _delete_dataset(context: Context, request: Request) -> Answer:
 
 def _list_records(context: Context, request: Request) -> Answer:
     last_sync_count, problems = _integer_query(request, "lastSyncCount", 0, 2**63 - 1)
+    problems += _integer_query(request, "maxResults", 1, _MAX_RESULTS)[1]
     _, identity_id = _identity(context, request, problems)
     name = request.params["DatasetName"]
     store = context.store
