@@ -8,6 +8,8 @@ from urllib.parse import quote
 
 import pytest
 from _signed import Answer, call
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cognito_events import ResourceNotFoundError
 from cognito_events.testing import Emulator, Identity
@@ -264,3 +266,54 @@ def test_an_empty_update_changes_nothing(emulator: Emulator, identity: Identity)
     answer = _update(emulator, identity, [])
     assert (answer.status, answer.document) == (200, {"Records": []})
     assert _list(emulator, identity).document["DatasetExists"] is False
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=10,
+)
+_patch = st.fixed_dictionaries(
+    {},
+    optional={
+        "Op": st.sampled_from(["replace", "remove", "x"]) | _json,
+        "Key": st.text(max_size=5) | _json,
+        "Value": st.text(max_size=5) | _json,
+        "SyncCount": st.integers(-2, 3) | _json,
+        "DeviceLastModifiedDate": st.floats(allow_nan=False) | _json,
+    },
+)
+_body = st.fixed_dictionaries(
+    {},
+    optional={
+        "RecordPatches": st.lists(_patch, max_size=4) | _json,
+        "SyncSessionToken": st.text(max_size=5) | _json,
+        "DeviceId": st.text(max_size=5) | _json,
+    },
+)
+
+
+@settings(max_examples=60)
+@given(body=_body | _json)
+def test_any_update_body_gets_an_aws_answer(
+    shared: tuple[Emulator, Identity], body: object
+) -> None:
+    emulator, identity = shared
+    answer = call(emulator, "POST", _path(identity), body, credentials=identity.credentials)
+    assert answer.status in (200, 400, 409), answer
+    if answer.status != 200:
+        assert answer.code in (
+            "SerializationException",
+            "InvalidParameterException",
+            "ResourceConflictException",
+        )
+        assert answer.document["message"]
+
+
+@pytest.fixture(scope="module")
+def shared() -> Iterator[tuple[Emulator, Identity]]:
+    with Emulator() as emulator:
+        emulator.add_identity_pool()
+        yield emulator, emulator.new_identity()
