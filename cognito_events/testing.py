@@ -23,17 +23,16 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from types import MappingProxyType, TracebackType
-from typing import Any
+from typing import Any, TypedDict, Unpack
 from urllib.parse import quote
 
 import attrs
 import requests
 
-from . import sigv4
-from ._client import CognitoEventsClient
-from ._credentials import Credentials
+# Through the facade, so the classes a test sees report the public module.
+from . import CognitoEventsClient, Credentials, CredentialsSource, RetryPolicy, sigv4
 from ._emulator import DEV_CREDENTIALS, EmulatorServer, Fault, RecordedRequest
 from ._emulator.services import cognito_identity, cognito_sync
 from ._emulator.services import lambda_ as _lambda
@@ -44,6 +43,7 @@ from ._validation import check_region
 __all__ = [
     "DEV_CREDENTIALS",
     "ISOLATED_ENVIRON",
+    "ClientOptions",
     "Emulator",
     "Fault",
     "Identity",
@@ -73,6 +73,23 @@ ISOLATED_ENVIRON: Mapping[str, str] = MappingProxyType(
         "AWS_EC2_METADATA_DISABLED": "true",
     }
 )
+
+
+class ClientOptions(TypedDict, total=False):
+    """The keyword arguments of :class:`~cognito_events.CognitoEventsClient`, which
+    :meth:`Emulator.client` accepts as overrides (a test keeps the two in step)."""
+
+    region: str | None
+    credentials: CredentialsSource | None
+    endpoint_url: str | None
+    profile: str | None
+    environ: Mapping[str, str] | None
+    retry: RetryPolicy | None
+    timeout: float | tuple[float, float]
+    session: requests.Session | None
+    sleep: Callable[[float], None] | None
+    random: Callable[[], float] | None
+    clock: Callable[[], datetime] | None
 
 
 class Emulator:
@@ -189,7 +206,7 @@ class Emulator:
         if self._server is not None:
             self._server.clock_offset = value
 
-    def client(self, **overrides: Any) -> CognitoEventsClient:
+    def client(self, **overrides: Unpack[ClientOptions]) -> CognitoEventsClient:
         """A :class:`~cognito_events.CognitoEventsClient` for this emulator.
 
         Its region, endpoint and credentials are the emulator's; it reads nothing from the
@@ -198,7 +215,7 @@ class Emulator:
         are passed to the constructor and win. Sessions made here are closed by
         :meth:`stop`.
         """
-        options: dict[str, Any] = {
+        options: ClientOptions = {
             "region": self._region,
             "endpoint_url": self.endpoint_url,
             "credentials": self.credentials,
