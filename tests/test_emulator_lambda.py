@@ -36,7 +36,18 @@ def _model(service: str) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("service", "operations"),
     [
-        ("lambda", ["AddPermission", "GetPolicy", "RemovePermission", "Invoke"]),
+        (
+            "lambda",
+            [
+                "AddPermission",
+                "GetPolicy",
+                "RemovePermission",
+                "Invoke",
+                "PutFunctionConcurrency",
+                "GetFunctionConcurrency",
+                "DeleteFunctionConcurrency",
+            ],
+        ),
         (
             "cognito-sync",
             [

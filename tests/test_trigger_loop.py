@@ -208,12 +208,23 @@ def test_a_throttled_function_gives_lambda_throttled(
     emulator: Emulator, pool: str, lambda_client: Any, calls: list[dict[str, Any]]
 ) -> None:
     _allow(lambda_client, emulator, pool)
-    emulator.set_function_concurrency(ARN, 0)
+    assert (
+        lambda_client.get_function_concurrency(FunctionName=ARN).get("ReservedConcurrentExecutions")
+        is None
+    )
+    lambda_client.put_function_concurrency(FunctionName=ARN, ReservedConcurrentExecutions=0)
+    assert (
+        lambda_client.get_function_concurrency(FunctionName=ARN)["ReservedConcurrentExecutions"]
+        == 0
+    )
     identity_id, client = device(emulator.endpoint_url, pool)
     error = _refused(sync, client, pool, identity_id, {"score": "1"})
     assert error["Error"]["Code"] == "LambdaThrottledException"
     assert error["ResponseMetadata"]["HTTPStatusCode"] == 429
     assert (calls, stored(client, pool, identity_id)) == ([], {})
+    lambda_client.delete_function_concurrency(FunctionName=ARN)
+    sync(client, pool, identity_id, {"score": "1"})
+    assert len(calls) == 1
     client.close()
 
 

@@ -26,8 +26,8 @@ One endpoint answers three services, routed by :mod:`._router` (one table):
   unsigned as in the model): ``GetId`` and ``GetCredentialsForIdentity`` for
   unauthenticated identities of registered pools (:mod:`.services.cognito_identity`);
 * Lambda (signing name ``lambda``, developer credentials only): ``AddPermission``,
-  ``GetPolicy``, ``RemovePermission`` and ``Invoke`` for the functions the emulator knows
-  (:mod:`.services.lambda_`).
+  ``GetPolicy``, ``RemovePermission``, ``Put``/``Get``/``DeleteFunctionConcurrency`` and
+  ``Invoke`` for the functions the emulator knows (:mod:`.services.lambda_`).
 
 A request signed with an identity's temporary credentials is that identity's: it may
 touch its own datasets only, and its ``UpdateRecords`` fires the pool's SyncTrigger.

@@ -36,6 +36,16 @@ _REST_ROUTES: Final[tuple[tuple[str, tuple[str, ...], dict[str, str]], ...]] = (
     (LAMBDA, (*_LAMBDA_FUNCTION, "policy"), {"GET": "GetPolicy", "POST": "AddPermission"}),
     (LAMBDA, (*_LAMBDA_FUNCTION, "policy", "{StatementId}"), {"DELETE": "RemovePermission"}),
     (LAMBDA, (*_LAMBDA_FUNCTION, "invocations"), {"POST": "Invoke"}),
+    (
+        LAMBDA,
+        ("2017-10-31", "functions", "{FunctionName}", "concurrency"),
+        {"PUT": "PutFunctionConcurrency", "DELETE": "DeleteFunctionConcurrency"},
+    ),
+    (
+        LAMBDA,
+        ("2019-09-30", "functions", "{FunctionName}", "concurrency"),
+        {"GET": "GetFunctionConcurrency"},
+    ),
 )
 
 

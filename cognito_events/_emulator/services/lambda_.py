@@ -1,6 +1,7 @@
 """AWS Lambda, for the functions the emulator knows: resource policies (AddPermission,
-GetPolicy, RemovePermission) and Invoke, run in process or forwarded, signed, to a Lambda
-endpoint such as ``sam local start-lambda``.
+GetPolicy, RemovePermission), reserved concurrency (Put/Get/DeleteFunctionConcurrency:
+0 throttles every invocation) and Invoke, run in process or forwarded, signed, to a
+Lambda endpoint such as ``sam local start-lambda``.
 
 A function is known once registered (``Emulator.add_lambda_function``, ``serve
 --function``) or, with a Lambda endpoint configured, once any full function ARN is named.
@@ -483,6 +484,49 @@ def _invoke(context: Context, request: Request) -> Answer:
     return Answer(200, result.payload, tuple(headers))
 
 
+def _put_concurrency(context: Context, request: Request) -> Answer:
+    arn = _resolve(context, request)
+    value = json_object(request, required=True).get("ReservedConcurrentExecutions")
+    if value is None:
+        raise ServiceError(
+            400,
+            "ValidationException",
+            validation_message(
+                [
+                    "Value null at 'reservedConcurrentExecutions' failed to satisfy "
+                    "constraint: Member must not be null"
+                ]
+            ),
+        )
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ServiceError(
+            400, "SerializationException", "Expected an integer for 'ReservedConcurrentExecutions'"
+        )
+    if value < 0:
+        raise ServiceError(
+            400,
+            "ValidationException",
+            validation_message(
+                [
+                    f"Value '{value}' at 'reservedConcurrentExecutions' failed to satisfy "
+                    "constraint: Member must have value greater than or equal to 0"
+                ]
+            ),
+        )
+    context.store.set_reserved_concurrency(arn, value)
+    return Answer.json({"ReservedConcurrentExecutions": value})
+
+
+def _delete_concurrency(context: Context, request: Request) -> Answer:
+    context.store.set_reserved_concurrency(_resolve(context, request), None)
+    return Answer(204)
+
+
+def _get_concurrency(context: Context, request: Request) -> Answer:
+    value = context.store.reserved_concurrency(_resolve(context, request))
+    return Answer.json({} if value is None else {"ReservedConcurrentExecutions": value})
+
+
 def _developers_only(operation: Any) -> Any:
     def checked(context: Context, request: Request) -> Answer:
         if request.caller.kind != "developer":
@@ -503,4 +547,7 @@ OPERATIONS: Final = {
     "GetPolicy": _developers_only(_get_policy),
     "RemovePermission": _developers_only(_remove_permission),
     "Invoke": _developers_only(_invoke),
+    "PutFunctionConcurrency": _developers_only(_put_concurrency),
+    "DeleteFunctionConcurrency": _developers_only(_delete_concurrency),
+    "GetFunctionConcurrency": _developers_only(_get_concurrency),
 }
