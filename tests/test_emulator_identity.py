@@ -100,3 +100,13 @@ def test_identities_go_with_their_pool(emulator: Emulator) -> None:
     )
     assert (answer.status, answer.code) == (404, "ResourceNotFoundException")
     assert emulator.records(identity, "game") == {}
+
+
+def test_temporary_secrets_stay_out_of_reprs(emulator: Emulator) -> None:
+    identity = emulator.new_identity()
+    stored = emulator._running.store.identity_key(identity.credentials.access_key_id)
+    assert stored is not None
+    for text in (repr(identity), repr(stored)):
+        assert identity.credentials.secret_access_key not in text
+        assert str(identity.credentials.session_token) not in text
+        assert identity.credentials.access_key_id in text
