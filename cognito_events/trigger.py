@@ -85,10 +85,11 @@ class RecordChange:
     op: RecordOp = "replace"
 
     @classmethod
-    def from_dict(cls, data: object, *, path: str = "record") -> RecordChange:
-        """Read ``{"oldValue": ..., "newValue": ..., "op": ...}``; MalformedEventError else."""
+    def from_dict(cls, data: object, *, path: str = "record", strict: bool = False) -> RecordChange:
+        """Read ``{"oldValue": ..., "newValue": ..., "op": ...}``; MalformedEventError else
+        (with ``strict``, also for a field the event does not document)."""
         problems: list[str] = []
-        change = _record_change(data, path, problems)
+        change = _record_change(data, path, problems, strict)
         if change is None:
             raise MalformedEventError(problems)
         return change
@@ -98,7 +99,9 @@ class RecordChange:
         return {"oldValue": self.old_value, "newValue": self.new_value, "op": self.op}
 
 
-def _record_change(data: object, path: str, problems: list[str]) -> RecordChange | None:
+def _record_change(
+    data: object, path: str, problems: list[str], strict: bool
+) -> RecordChange | None:
     if not isinstance(data, Mapping):
         problems.append(f"{path}: expected an object, found {_kind(data)}")
         return None
@@ -116,7 +119,7 @@ def _record_change(data: object, path: str, problems: list[str]) -> RecordChange
     if op not in _OPS:
         problems.append(f"{path}.op: expected 'replace' or 'remove', found {op!r}")
     unknown = sorted(str(name) for name in data if name not in ("oldValue", "newValue", "op"))
-    if unknown:
+    if unknown and strict:
         problems.append(f"{path}: unknown field(s) {', '.join(unknown)}")
     if len(problems) > before:
         return None
@@ -161,12 +164,17 @@ class SyncTriggerEvent:
     records: Mapping[str, RecordChange] = attrs.field(factory=dict, converter=_copy_records)
 
     @classmethod
-    def from_dict(cls, event: object) -> SyncTriggerEvent:
-        """Read the JSON Lambda passes; MalformedEventError naming every faulty field."""
-        return cls._parse(event, "SyncTrigger event")
+    def from_dict(cls, event: object, *, strict: bool = False) -> SyncTriggerEvent:
+        """Read the JSON Lambda passes; MalformedEventError naming every faulty field.
+
+        Fields the event does not document are ignored, so a function keeps working if
+        AWS adds one; with ``strict`` they are errors too (the emulator reads a
+        function's output that way).
+        """
+        return cls._parse(event, "SyncTrigger event", strict)
 
     @classmethod
-    def _parse(cls, event: object, what: str) -> SyncTriggerEvent:
+    def _parse(cls, event: object, what: str, strict: bool) -> SyncTriggerEvent:
         if not isinstance(event, Mapping):
             raise MalformedEventError(
                 [f"event: expected an object, found {_kind(event)}"], what=what
@@ -199,12 +207,12 @@ class SyncTriggerEvent:
                         f"datasetRecords: key {key!r} must be 1 to {MAX_KEY_LENGTH} characters"
                     )
                     continue
-                change = _record_change(raw, f"datasetRecords.{key}", problems)
+                change = _record_change(raw, f"datasetRecords.{key}", problems, strict)
                 if change is not None:
                     records[key] = change
         known = {name for name, _ in _FIELDS} | {"datasetRecords"}
         unknown = sorted(str(name) for name in event if name not in known)
-        if unknown:
+        if unknown and strict:
             problems.append(f"event: unknown field(s) {', '.join(unknown)}")
         if problems:
             raise MalformedEventError(problems, what=what)
@@ -290,7 +298,7 @@ def check_output(
 ) -> SyncTriggerEvent:
     """A function's output read as the event to store: MalformedEventError when it is not
     one, or names another pool, identity, dataset, region, version or event type."""
-    result = SyncTriggerEvent._parse(output, what)
+    result = SyncTriggerEvent._parse(output, what, strict=True)
     mismatched = [
         name
         for name, attribute in _FIELDS

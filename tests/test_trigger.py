@@ -98,7 +98,7 @@ def test_every_problem_is_reported_at_once() -> None:
     raw["datasetRecords"]["SampleKey2"]["newValue"] = ["x"]
     raw["extra"] = True
     with pytest.raises(MalformedEventError) as caught:
-        SyncTriggerEvent.from_dict(raw)
+        SyncTriggerEvent.from_dict(raw, strict=True)
     problems = caught.value.problems
     assert problems == [
         "version: expected an integer, found a string",
@@ -134,6 +134,21 @@ def test_malformed_events_name_the_field(raw: object, problem: str) -> None:
     with pytest.raises(MalformedEventError) as caught:
         SyncTriggerEvent.from_dict(raw)
     assert caught.value.problems == [problem]
+
+
+def test_undocumented_fields_are_ignored_unless_strict() -> None:
+    raw = copy.deepcopy(AWS_SAMPLE)
+    raw["newTopLevelField"] = {"x": 1}
+    raw["datasetRecords"]["SampleKey1"]["syncCount"] = 3
+    assert SyncTriggerEvent.from_dict(raw).to_dict() == AWS_SAMPLE
+    with pytest.raises(MalformedEventError) as caught:
+        SyncTriggerEvent.from_dict(raw, strict=True)
+    assert caught.value.problems == [
+        "datasetRecords.SampleKey1: unknown field(s) syncCount",
+        "event: unknown field(s) newTopLevelField",
+    ]
+    with pytest.raises(MalformedEventError, match="unknown field"):
+        check_output(SyncTriggerEvent.from_dict(AWS_SAMPLE), raw)
 
 
 def test_the_error_survives_pickling() -> None:
