@@ -4,6 +4,7 @@ messages, shapes) that a high-level client would reshape or refuse to send."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import attrs
@@ -52,7 +53,7 @@ def call(
                 credentials=credentials or emulator.credentials,
                 region=region,
                 service=service,
-                timestamp=emulator._running.now(),
+                timestamp=datetime.now(UTC) + emulator.clock_offset,
             ).headers
         )
     with requests.Session() as session:
