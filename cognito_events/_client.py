@@ -14,19 +14,12 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, TypeVar
-from urllib.parse import urlsplit
 
 import requests
 from requests.__version__ import __version__ as _requests_version
 
 from . import sigv4
-from ._credentials import (
-    Credentials,
-    CredentialsProvider,
-    CredentialsSource,
-    check_credentials_source,
-    make_provider,
-)
+from ._credentials import Credentials, CredentialsProvider, CredentialsSource
 from ._errors import (
     CognitoEventsError,
     NotAuthorizedError,
@@ -39,6 +32,7 @@ from ._errors import (
     redact,
 )
 from ._operations import GET_COGNITO_EVENTS, OPERATIONS, SET_COGNITO_EVENTS, Operation
+from ._providers import check_credentials_source
 from ._retry import (
     DEFAULT_RETRY_POLICY,
     NO_RETRY_REFUND,
@@ -52,7 +46,15 @@ from ._retry import (
     retry_after_hint,
 )
 from ._transport import SendSettings, check_session, prepare, send, send_settings
-from ._validation import check_region, pool_region, validate_get, validate_set
+from ._validation import (
+    check_endpoint_url,
+    check_profile,
+    check_region,
+    endpoint_base,
+    pool_region,
+    validate_get,
+    validate_set,
+)
 from ._version import __version__
 
 if TYPE_CHECKING:
@@ -118,26 +120,6 @@ def _check_timeout(value: object) -> tuple[tuple[float, float] | None, list[Prob
             f"got {value!r}",
         )
     ]
-
-
-def _check_endpoint(value: object) -> tuple[str | None, list[Problem]]:
-    if value is None:
-        return None, []
-    if not isinstance(value, str):
-        return None, [Problem("endpoint_url", f"must be a str or None, not {type(value).__name__}")]
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        return None, [
-            Problem("endpoint_url", f"{value!r} is not an http(s) URL such as 'https://host:443'")
-        ]
-    if parts.query or parts.fragment or "@" in parts.netloc:
-        return None, [
-            Problem(
-                "endpoint_url",
-                f"{value!r} must not carry a query, a fragment or user info",
-            )
-        ]
-    return value.rstrip("/"), []
 
 
 class _State:
@@ -232,11 +214,12 @@ class CognitoEventsClient:
         clock: Callable[[], datetime] | None = None,
         total_timeout: float | None = None,
     ) -> None:
+        # Each rule is the one the configuration loader applies to configured values.
         problems: list[Problem] = []
         if region is not None:
             problems += check_region(region)
-        endpoint, endpoint_problems = _check_endpoint(endpoint_url)
-        problems += endpoint_problems
+        if endpoint_url is not None:
+            problems += check_endpoint_url(endpoint_url)
         checked_timeout, timeout_problems = _check_timeout(timeout)
         problems += timeout_problems
         if _wrong_type(retry, RetryPolicy):
@@ -244,8 +227,8 @@ class CognitoEventsClient:
                 Problem("retry", f"must be a RetryPolicy or None, not {type(retry).__name__}")
             )
         problems += check_credentials_source(credentials)
-        if profile is not None and (not isinstance(profile, str) or not profile.strip()):
-            problems.append(Problem("profile", f"must be a non-empty str or None, got {profile!r}"))
+        if profile is not None:
+            problems += check_profile(profile)
         problems += check_session(session)
         if total_timeout is not None and not _positive_seconds(total_timeout):
             problems.append(
@@ -257,6 +240,7 @@ class CognitoEventsClient:
         if problems:
             raise ValidationError(problems)
 
+        endpoint = endpoint_base(endpoint_url) if endpoint_url is not None else None
         self._region_arg = region
         self._endpoint_arg = endpoint
         self._profile = profile
@@ -368,7 +352,9 @@ class CognitoEventsClient:
         return state
 
     def _load_state(self) -> _State:
-        from ._config import load_config  # the file parser stays out of import time
+        # The file parser and the credential sources stay out of import time.
+        from ._chain import make_provider
+        from ._config import load_config
 
         environ = os.environ if self._environ is None else self._environ
         config = load_config(
@@ -402,10 +388,8 @@ class CognitoEventsClient:
             hint = None
             base = config.endpoint_url
             if base is None:
-                from ._config import unavailable_region_hint
-
                 base = config.default_endpoint(region)
-                hint = unavailable_region_hint(region)
+                hint = config.default_endpoint_hint(region)
             route = _Route(
                 self._session,
                 region=region,

@@ -54,9 +54,12 @@ regions = st.one_of(
 )
 access_keys = st.from_regex(r"(AKIA|ASIA)[A-Z2-7]{16}", fullmatch=True)
 secrets = st.text(alphabet=string.ascii_letters + string.digits + "+/", min_size=40, max_size=40)
+# Hypothesis also tries string constants of the code under test; a token equal to a header
+# value the client sends (Content-Type) would make every log of that request a "leak" for
+# the secrets sweep.
 tokens = st.none() | st.text(
     alphabet=string.ascii_letters + string.digits + "+/=", min_size=16, max_size=400
-)
+).filter(lambda token: token != "application/json")
 timestamps = st.datetimes(
     # st.datetimes takes naive bounds; the values get tzinfo=UTC.
     min_value=datetime(2000, 1, 1),

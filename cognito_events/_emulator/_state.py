@@ -16,6 +16,7 @@ from typing import Final, Literal
 import attrs
 
 from ..sigv4 import format_amz_date
+from ._router import OPERATION_NAMES
 
 __all__ = [
     "MAX_RECORDED_REQUESTS",
@@ -27,8 +28,8 @@ __all__ = [
     "redacted_headers",
 ]
 
-#: The two operations of the service, by the name AWS gives them.
-OPERATIONS: Final = ("SetCognitoEvents", "GetCognitoEvents")
+#: Every emulated operation, by the name AWS gives it (a fault may target one).
+OPERATIONS: Final = OPERATION_NAMES
 #: The request log keeps this many of the latest requests.
 MAX_RECORDED_REQUESTS: Final = 1000
 #: Longest delay a ``delay`` fault may ask for, in seconds.
