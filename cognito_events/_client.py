@@ -23,6 +23,7 @@ from ._credentials import Credentials, CredentialsProvider, CredentialsSource
 from ._errors import (
     CognitoEventsError,
     NotAuthorizedError,
+    ReadTimeoutError,
     Problem,
     ServiceError,
     TransportError,
@@ -449,12 +450,18 @@ class CognitoEventsClient:
         limit = policy.max_attempts
         skew_corrected = False
         retry_cost = 0
+        last_error: CognitoEventsError | None = None
         while True:
             attempts += 1
             headers: Mapping[str, str] = {}
             secrets: tuple[str | None, ...] = ()
             started = time.monotonic()
             remaining = call_deadline - started
+            if remaining <= 0:  # a wait or a re-signed retry ran past total_timeout
+                raise last_error or ReadTimeoutError(
+                    f"{operation.name}: the call's total_timeout of {total} s passed",
+                    attempts=attempts - 1,
+                )
             try:
                 prepared, secrets = self._prepare(operation, route, body, provider.get())
                 status, headers, content = send(
@@ -471,6 +478,7 @@ class CognitoEventsClient:
                 exc.attempts = attempts
                 exc.message = redact(exc.message, secrets)
                 exc.args = (exc.message,)
+                last_error = exc
             else:
                 if 200 <= status < 300:
                     self._quota.release(retry_cost or NO_RETRY_REFUND)
@@ -478,6 +486,7 @@ class CognitoEventsClient:
                 service_error = error_from_response(
                     status, headers, content, attempts=attempts, secrets=secrets
                 )
+                last_error = service_error
                 if not skew_corrected and self._correct_clock(service_error, headers):
                     # A re-signed retry with the service's time; not charged to the budget.
                     skew_corrected = True

@@ -17,6 +17,7 @@ from cognito_events import (
     CognitoEventsClient,
     CognitoEventsError,
     Credentials,
+    InternalError,
     ReadTimeoutError,
     ResponseTooLargeError,
     RetryPolicy,
@@ -283,3 +284,27 @@ def test_refused_answers_are_not_retried() -> None:
     assert error.attempts == 1
     assert requests_seen == 1
     assert sleep.delays == []
+
+
+def test_a_wait_that_overruns_total_timeout_ends_the_call_with_the_last_error() -> None:
+    body = b'{"message": "Service unavailable"}'
+    unavailable = _head(503, f"Content-Length: {len(body)}") + body
+
+    def behaviour(connection: Connection) -> None:
+        while connection.read_request() is not None:
+            connection.sock.sendall(unavailable)
+
+    def oversleep(seconds: float) -> None:
+        time.sleep(seconds + 0.3)  # a loaded machine wakes up late
+
+    with RawServer(behaviour) as server:
+        client = _client(
+            server.url, retry=RetryPolicy(max_attempts=20), total_timeout=1.0, sleep=oversleep
+        )
+        started = time.monotonic()
+        error = _call(client)
+        elapsed = time.monotonic() - started
+    assert type(error) is InternalError
+    assert error.status_code == 503
+    assert 2 <= error.attempts < 20
+    assert elapsed < 1.8
