@@ -23,8 +23,8 @@ from ._credentials import Credentials, CredentialsProvider, CredentialsSource
 from ._errors import (
     CognitoEventsError,
     NotAuthorizedError,
-    ReadTimeoutError,
     Problem,
+    ReadTimeoutError,
     ServiceError,
     TransportError,
     ValidationError,
