@@ -204,12 +204,12 @@ def _read_body(response: requests.Response, max_bytes: int, deadline: float) -> 
             retryable=False,
         )
     declared = headers.get("Content-Length", "").strip()
-    if declared.isdigit() and int(declared) > max_bytes:
+    expected = int(declared) if declared.isascii() and declared.isdigit() else None
+    if expected is not None and expected > max_bytes:
         raise ResponseTooLargeError(
-            f"Content-Length {int(declared)} is over the limit of {max_bytes} bytes; not read",
+            f"Content-Length {expected} is over the limit of {max_bytes} bytes; not read",
             retryable=False,
         )
-    expected = int(declared) if declared.isdigit() else None
     parts: list[bytes] = []
     size = 0
     for chunk in _raw_chunks(response, deadline):

@@ -308,3 +308,22 @@ def test_a_wait_that_overruns_total_timeout_ends_the_call_with_the_last_error() 
     assert error.status_code == 503
     assert 2 <= error.attempts < 20
     assert elapsed < 1.8
+
+
+@pytest.mark.parametrize("length", ["\u00b2", "1e3", "-5", "0x10", "12, 12"])
+def test_an_odd_content_length_never_crashes_the_client(length: str) -> None:
+    body = b'{"Events": {}}'
+
+    def behaviour(connection: Connection) -> None:
+        if connection.read_request() is not None:
+            head = _head(200, "Connection: close").replace(
+                b"\r\n\r\n", f"\r\nContent-Length: {length}\r\n\r\n".encode("latin-1")
+            )
+            connection.sock.sendall(head + body)
+
+    with RawServer(behaviour) as server:
+        try:
+            outcome: object = _client(server.url).get_cognito_events(POOL)
+        except CognitoEventsError as error:  # refused cleanly is fine too
+            outcome = error
+    assert outcome == {} or isinstance(outcome, CognitoEventsError)
