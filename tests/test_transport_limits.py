@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterator
 import pytest
 import requests
 from _loopback import Connection, RawServer, RetryCounter, answer, silent
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cognito_events import (
     CognitoEventsClient,
@@ -327,3 +329,56 @@ def test_an_odd_content_length_never_crashes_the_client(length: str) -> None:
         except CognitoEventsError as error:  # refused cleanly is fine too
             outcome = error
     assert outcome == {} or isinstance(outcome, CognitoEventsError)
+
+
+_header_values = st.text(
+    alphabet=st.characters(min_codepoint=0x20, max_codepoint=0xFF, exclude_characters="\x7f"),
+    max_size=20,
+)
+_heads = st.lists(
+    st.tuples(
+        st.sampled_from(
+            [
+                "Content-Length",
+                "Content-Encoding",
+                "Transfer-Encoding",
+                "Content-Type",
+                "Location",
+                "x-amzn-ErrorType",
+                "Connection",
+            ]
+        ),
+        st.one_of(
+            _header_values,
+            st.sampled_from(["gzip", "identity", "chunked", "0", "14", "99999999", "close"]),
+        ),
+    ),
+    max_size=4,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    status=st.sampled_from([200, 204, 301, 302, 400, 403, 429, 500, 503, 599]),
+    fields=_heads,
+    body=st.binary(max_size=64) | st.just(b'{"Events": {}}'),
+)
+def test_any_answer_ends_in_a_result_or_a_library_error(
+    status: int, fields: list[tuple[str, str]], body: bytes
+) -> None:
+    head = f"HTTP/1.1 {status} X\r\n".encode() + b"".join(
+        f"{name}: {value}\r\n".encode("latin-1") for name, value in fields
+    )
+    answer_bytes = head + b"\r\n" + body
+
+    def behaviour(connection: Connection) -> None:
+        if connection.read_request() is not None:
+            connection.sock.sendall(answer_bytes)
+
+    with RawServer(behaviour) as server:
+        client = _client(server.url, timeout=(1.0, 0.5))
+        try:
+            outcome: object = client.get_cognito_events(POOL)
+        except CognitoEventsError as error:
+            outcome = error
+    assert isinstance(outcome, dict | CognitoEventsError)
