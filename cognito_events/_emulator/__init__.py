@@ -126,15 +126,34 @@ A recorded request::
 
 from __future__ import annotations
 
-from ._handler import MAX_BODY_BYTES
-from ._server import DEV_CREDENTIALS, EmulatorServer, serve
-from ._state import Fault, RecordedRequest
+from ._faults import FAULT_KINDS, DelayFault, DropFault, ErrorFault, Fault
+from ._http import MAX_BODY_BYTES, MAX_HEAD_BYTES
+from ._server import (
+    ADMIN_TOKEN_ENV,
+    DEFAULT_IDLE_TIMEOUT,
+    DEFAULT_MAX_CONNECTIONS,
+    DEV_CREDENTIALS,
+    EmulatorServer,
+    serve,
+)
+from ._state import RecordedRequest
+from ._store import DatabaseInUseError, ForeignDatabaseError
 
 __all__ = [
+    "ADMIN_TOKEN_ENV",
+    "DEFAULT_IDLE_TIMEOUT",
+    "DEFAULT_MAX_CONNECTIONS",
     "DEV_CREDENTIALS",
+    "FAULT_KINDS",
     "MAX_BODY_BYTES",
+    "MAX_HEAD_BYTES",
+    "DatabaseInUseError",
+    "DelayFault",
+    "DropFault",
     "EmulatorServer",
+    "ErrorFault",
     "Fault",
+    "ForeignDatabaseError",
     "RecordedRequest",
     "serve",
 ]
