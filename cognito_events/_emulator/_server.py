@@ -2,11 +2,13 @@
 
 The accept loop holds each new connection, without a thread, until its first bytes
 arrive; only then does a handler thread take it. At most ``max_connections`` handler
-threads run at once (the rest wait, accepted, up to ``8 * max_connections``; beyond
-that they wait in the listen backlog). A connection that sends no complete request head
-within ``idle_timeout`` seconds is closed. When ``accept`` fails for want of file
-descriptors (EMFILE/ENFILE) the loop stops listening for a growing while and says so
-once, instead of spinning.
+threads run at once; connections that have sent bytes wait for a free one, accepted.
+At most ``8 * max_connections`` connections wait without having sent anything: past
+that the oldest of them is closed to make room (an idle flood cannot lock clients
+out), and each is closed anyway after ``idle_timeout`` seconds. A handler closes a
+connection that sends no complete request head within ``idle_timeout`` (408). When
+``accept`` fails for want of file descriptors (EMFILE/ENFILE) the loop stops listening
+for a growing while and says so once, instead of spinning.
 """
 
 from __future__ import annotations
@@ -287,7 +289,7 @@ class EmulatorServer(ThreadingHTTPServer):
                     self._serve_readable()
                     self._expire_waiting(selector)
                     want = (
-                        len(self._waiting) < self.max_connections * _WAITING_PER_CONNECTION
+                        len(self._readable) < self.max_connections * _WAITING_PER_CONNECTION
                         and time.monotonic() >= self._backoff_until
                     )
                     if want != listening:
@@ -302,7 +304,9 @@ class EmulatorServer(ThreadingHTTPServer):
                 self._loop_done.set()
 
     def _loop_timeout(self, listening: bool) -> float | None:
-        deadlines = [deadline for _, deadline in self._waiting.values()][:1]
+        deadlines = [
+            deadline for sock, (_, deadline) in self._waiting.items() if sock not in self._readable
+        ][:1]
         if not listening:
             deadlines.append(self._backoff_until)
         if self._readable:
@@ -320,6 +324,13 @@ class EmulatorServer(ThreadingHTTPServer):
             return  # otherwise the client gave up before we accepted
         self._backoff = 0.0
         self._fd_warned = False
+        if (
+            len(self._waiting) - len(self._readable)
+            >= self.max_connections * _WAITING_PER_CONNECTION
+        ):
+            oldest = next((s for s in self._waiting if s not in self._readable), None)
+            if oldest is not None:
+                self._forget_waiting(selector, oldest)
         try:
             if sock.family in (socket.AF_INET, socket.AF_INET6):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -362,7 +373,8 @@ class EmulatorServer(ThreadingHTTPServer):
         for sock, (_, deadline) in list(self._waiting.items()):
             if deadline > now:
                 break  # in order of acceptance, so of deadline
-            self._forget_waiting(selector, sock)
+            if sock not in self._readable:  # those wait for a thread, through no fault
+                self._forget_waiting(selector, sock)
 
     def _forget_waiting(self, selector: selectors.BaseSelector, sock: socket.socket) -> None:
         del self._waiting[sock]
