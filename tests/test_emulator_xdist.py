@@ -9,20 +9,8 @@ import sys
 import textwrap
 from pathlib import Path
 
-CONFTEST = """
-import pytest
-from cognito_events.testing import Emulator
-
-
-@pytest.fixture
-def worker_emulator(tmp_path_factory, worker_id):
-    # One file per worker ("gw0", "gw1", ...; "master" without -n), kept across its tests.
-    db = tmp_path_factory.getbasetemp() / f"emulator-{worker_id}.db"
-    with Emulator(db=db) as emulator:
-        emulator.reset()
-        emulator.add_identity_pool()
-        yield emulator
-"""
+#: The conftest.py docs/testing.rst shows, run as it is.
+CONFTEST = Path(__file__).parent.parent / "docs" / "examples" / "xdist" / "conftest.py"
 
 USER_TESTS = """
 import os
@@ -66,7 +54,7 @@ def test_with_a_database_per_worker(worker_emulator, n):
 def test_two_xdist_workers_each_run_their_own_emulators(tmp_path: Path) -> None:
     suite = tmp_path / "suite"
     suite.mkdir()
-    (suite / "conftest.py").write_text(textwrap.dedent(CONFTEST), encoding="utf-8")
+    (suite / "conftest.py").write_text(CONFTEST.read_text(encoding="utf-8"), encoding="utf-8")
     (suite / "test_user.py").write_text(textwrap.dedent(USER_TESTS), encoding="utf-8")
     (suite / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
     out = tmp_path / "out"

@@ -43,6 +43,8 @@ MAX_REQUEST_LINE: Final = 16 * 1024
 MAX_HEADER_FIELDS: Final = 100
 _MAX_CHUNK_LINE: Final = 1024
 _RECV: Final = 65536
+_LINGER_SECONDS: Final = 0.5
+_LINGER_BYTES: Final = 1024 * 1024
 
 _TOKEN: Final = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _VERSION: Final = re.compile(rb"HTTP/([0-9])\.([0-9])")
@@ -205,6 +207,24 @@ class HttpHandler(socketserver.BaseRequestHandler):
         self.close_connection = True
         with contextlib.suppress(OSError):
             self.send_error(exc.status, exc.code, exc.message)
+            self._linger()
+
+    def _linger(self) -> None:
+        """Read and drop what the client still sends, briefly, before closing: closing with
+        unread input would reset the connection and could destroy the answer in flight."""
+        connection = self.connection
+        connection.shutdown(socket.SHUT_WR)
+        deadline = time.monotonic() + _LINGER_SECONDS
+        dropped = 0
+        while dropped < _LINGER_BYTES:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            connection.settimeout(remaining)
+            data = connection.recv(_RECV)
+            if not data:
+                return
+            dropped += len(data)
 
     # -- reading ----------------------------------------------------------------------
 
