@@ -241,7 +241,7 @@ class DelayFault(Fault):
 
     @classmethod
     def own_from_json(cls, document: Mapping[str, object]) -> dict[str, object]:
-        """seconds, from 0 to :data:`MAX_FAULT_DELAY`."""
+        """seconds, from 0 to 30."""
         seconds = document.get("seconds", 0.0)
         if not _is_number(seconds) or not 0 <= seconds <= MAX_FAULT_DELAY:  # type: ignore[operator]
             raise ValueError(

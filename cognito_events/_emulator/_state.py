@@ -72,7 +72,7 @@ _SECRET_PARAMETERS: Final = frozenset(
 class RecordedRequest:
     """One request the emulator received on the service routes (admin calls are not logged).
 
-    ``headers`` maps lowercased names (only :data:`KEPT_HEADERS`) to values (repeated
+    ``headers`` maps lowercased names (only those a test needs) to values (repeated
     headers joined with ``", "``), with the signature in ``authorization``, any other
     authorization scheme's credentials and the whole ``x-amz-security-token`` redacted;
     ``query`` has signature and token parameters redacted.
