@@ -304,16 +304,25 @@ class EmulatorServer(ThreadingHTTPServer):
                 self._loop_done.set()
 
     def _loop_timeout(self, listening: bool) -> float | None:
-        deadlines = [
-            deadline for sock, (_, deadline) in self._waiting.items() if sock not in self._readable
-        ][:1]
-        if not listening:
+        now = time.monotonic()
+        deadlines = []
+        idle = next(
+            (
+                deadline
+                for sock, (_, deadline) in self._waiting.items()
+                if sock not in self._readable
+            ),
+            None,
+        )
+        if idle is not None:
+            deadlines.append(idle)
+        if not listening and self._backoff_until > now:
             deadlines.append(self._backoff_until)
         if self._readable:
-            deadlines.append(time.monotonic() + 0.5)  # a safety net behind the wake-ups
+            deadlines.append(now + 0.5)  # a safety net behind the wake-ups
         if not deadlines:
             return None
-        return max(0.0, min(deadlines) - time.monotonic())
+        return max(0.0, min(deadlines) - now)
 
     def _accept_one(self, selector: selectors.BaseSelector) -> None:
         try:
@@ -370,11 +379,14 @@ class EmulatorServer(ThreadingHTTPServer):
 
     def _expire_waiting(self, selector: selectors.BaseSelector) -> None:
         now = time.monotonic()
-        for sock, (_, deadline) in list(self._waiting.items()):
+        expired = []
+        for sock, (_, deadline) in self._waiting.items():
             if deadline > now:
                 break  # in order of acceptance, so of deadline
             if sock not in self._readable:  # those wait for a thread, through no fault
-                self._forget_waiting(selector, sock)
+                expired.append(sock)
+        for sock in expired:
+            self._forget_waiting(selector, sock)
 
     def _forget_waiting(self, selector: selectors.BaseSelector, sock: socket.socket) -> None:
         del self._waiting[sock]
