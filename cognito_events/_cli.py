@@ -116,6 +116,8 @@ _SECRET_ENVIRONMENT: Final = (
     "AWS_SECURITY_TOKEN",
     ADMIN_TOKEN_ENV,
 )
+# Options whose values hold secrets (as prefixes: argparse takes abbreviations).
+_SECRET_OPTIONS: Final = ("--cred", "--admin")
 _SECRET_PATTERNS: Final = (
     (re.compile(r"(Signature=)[0-9A-Fa-f]+"), r"\1<redacted>"),
     (re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?)[^'\"\r\n]+"), r"\1<redacted>"),
@@ -152,27 +154,28 @@ class _Redactor:
 
     @classmethod
     def for_invocation(cls, argv: Sequence[str]) -> _Redactor:
-        """Secrets of this run: the environment's, and those given to ``--credentials``
-        (also misspelt, since argparse echoes an unrecognized argument)."""
+        """Secrets of this run: the environment's, and those given to ``--credentials`` or
+        ``--admin-token`` (also misspelt, since argparse echoes an unrecognized argument)."""
         redactor = cls([os.environ.get(name, "") for name in _SECRET_ENVIRONMENT])
         for pair in os.environ.get(CREDENTIALS_ENV, "").split():
             for part in pair.split(":", 2)[1:]:
                 redactor.add(part)
-        follows: str | None = None
+        flag: str | None = None  # the option whose value the next token is
         for token in argv:
-            value: str | None = None
-            if follows is not None:
-                value = token
-            elif token.startswith(("--cred", "--admin")) and "=" in token:
-                value = token.split("=", 1)[1]
-            flag = token if token.startswith(("--cred", "--admin")) and "=" not in token else None
-            kind, follows = follows or token, flag
-            if value is not None:
-                if kind.startswith("--admin"):
-                    redactor.add(value)
-                else:
-                    for part in value.split(":", 2)[1:]:
-                        redactor.add(part)
+            option, value = flag, token
+            flag = None
+            if option is None:
+                if not token.startswith(_SECRET_OPTIONS):
+                    continue
+                option, equals, value = token.partition("=")
+                if not equals:
+                    flag = option
+                    continue
+            if option.startswith("--admin"):
+                redactor.add(value)
+            else:
+                for part in value.split(":", 2)[1:]:
+                    redactor.add(part)
         return redactor
 
 

@@ -13,7 +13,7 @@ import attrs
 import pytest
 
 from cognito_events import SYNC_TRIGGER, CognitoEventsError
-from cognito_events._emulator import _faults
+from cognito_events._emulator import EmulatorServer, _faults
 from cognito_events._emulator._faults import (
     FAULT_KINDS,
     DelayFault,
@@ -22,6 +22,7 @@ from cognito_events._emulator._faults import (
     Fault,
 )
 from cognito_events._emulator._http import Responder
+from cognito_events._emulator._view import EmulatorView
 from cognito_events.testing import Emulator
 
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:on-sync"
@@ -114,6 +115,19 @@ def test_a_new_kind_is_one_class_for_the_admin_api_the_handler_and_inject_fault(
                 assert "TeapotException" in str(caught.value) or "418" in str(caught.value)
             client.set_cognito_events(pool, {SYNC_TRIGGER: ARN})
         assert [request.status for request in emulator.requests] == [418, 418, 200]
+
+
+def _seen_by_handlers(server: EmulatorServer) -> EmulatorView:
+    """mypy checks here that the server satisfies the protocol the handlers depend on."""
+    return server
+
+
+def test_handlers_see_the_server_through_the_protocol() -> None:
+    from cognito_events._emulator._handler import EmulatorHandler
+
+    assert EmulatorHandler.__annotations__["server"] in ("EmulatorView", EmulatorView)
+    with EmulatorServer() as server:
+        assert _seen_by_handlers(server) is server
 
 
 def _imports(module: Path) -> set[str]:
