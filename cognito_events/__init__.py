@@ -2,26 +2,36 @@
 
 ``CognitoEventsClient.set_cognito_events`` binds a Lambda function to an event (such as
 ``SYNC_TRIGGER``) of an identity pool, and ``get_cognito_events`` reads the bindings.
+
+Importing the package is free: the names below are loaded, all together, the first time
+one of them is used. That keeps ``cognito_events.trigger`` (which runs inside Lambda) and
+the pytest plugin (loaded by every pytest run where the package is installed) from paying
+for requests and the client.
 """
 
-from ._client import DEFAULT_TIMEOUT, CognitoEventsClient
-from ._credentials import Credentials, CredentialsSource
-from ._errors import (
-    CognitoEventsError,
-    CredentialsError,
-    InternalError,
-    InvalidParameterError,
-    NotAuthorizedError,
-    Problem,
-    ResourceNotFoundError,
-    ServiceError,
-    TooManyRequestsError,
-    TransportError,
-    ValidationError,
-)
-from ._retry import RetryPolicy
-from ._validation import EVENT_TYPES, SYNC_TRIGGER
+import importlib
+import typing
+
 from ._version import __version__
+
+if typing.TYPE_CHECKING:
+    from ._client import DEFAULT_TIMEOUT, CognitoEventsClient
+    from ._credentials import Credentials, CredentialsSource
+    from ._errors import (
+        CognitoEventsError,
+        CredentialsError,
+        InternalError,
+        InvalidParameterError,
+        NotAuthorizedError,
+        Problem,
+        ResourceNotFoundError,
+        ServiceError,
+        TooManyRequestsError,
+        TransportError,
+        ValidationError,
+    )
+    from ._retry import RetryPolicy
+    from ._validation import EVENT_TYPES, SYNC_TRIGGER
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -45,9 +55,46 @@ __all__ = [
     "__version__",
 ]
 
-# Public classes report the public module, so tracebacks say cognito_events.ServiceError.
-for _name in __all__:
-    _value = globals()[_name]
-    if isinstance(_value, type):
-        _value.__module__ = __name__
-del _name, _value
+#: Where each public name lives (the private module, relative to this package).
+_HOMES = {
+    "DEFAULT_TIMEOUT": "._client",
+    "CognitoEventsClient": "._client",
+    "Credentials": "._credentials",
+    "CredentialsSource": "._credentials",
+    "CognitoEventsError": "._errors",
+    "CredentialsError": "._errors",
+    "InternalError": "._errors",
+    "InvalidParameterError": "._errors",
+    "NotAuthorizedError": "._errors",
+    "Problem": "._errors",
+    "ResourceNotFoundError": "._errors",
+    "ServiceError": "._errors",
+    "TooManyRequestsError": "._errors",
+    "TransportError": "._errors",
+    "ValidationError": "._errors",
+    "RetryPolicy": "._retry",
+    "EVENT_TYPES": "._validation",
+    "SYNC_TRIGGER": "._validation",
+}
+
+
+def _load() -> None:
+    """Import every public name at once; classes report this module, as tracebacks show."""
+    namespace = globals()
+    for name, home in _HOMES.items():
+        value = getattr(importlib.import_module(home, __name__), name)
+        if isinstance(value, type):
+            value.__module__ = __name__
+        namespace[name] = value
+
+
+if not typing.TYPE_CHECKING:  # type checkers see the imports above; a typo stays an error for them
+
+    def __getattr__(name: str) -> object:
+        if name not in _HOMES:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        _load()
+        return globals()[name]
+
+    def __dir__() -> list[str]:
+        return sorted({*globals(), *__all__})

@@ -293,6 +293,57 @@ def _identity_pool(text: str) -> str:
     return text
 
 
+_FUNCTION_ARN: Final = re.compile(
+    r"arn:aws[a-zA-Z-]*:lambda:[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d:\d{12}:function:"
+    r"[a-zA-Z0-9_-]{1,64}"
+)
+_HANDLER_REF: Final = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_][\w.]*")
+
+
+def _function(text: str) -> tuple[str, str]:
+    """Parse ARN=package.module:handler (imported only when serve runs)."""
+    arn, _, ref = text.partition("=")
+    problems = []
+    if _FUNCTION_ARN.fullmatch(arn) is None:
+        problems.append(
+            f"{arn!r} is not a function ARN (arn:aws:lambda:REGION:ACCOUNT:function:NAME)"
+        )
+    if _HANDLER_REF.fullmatch(ref) is None:
+        problems.append(f"{ref!r} is not package.module:handler")
+    if problems:
+        raise argparse.ArgumentTypeError(
+            "expected ARN=package.module:handler: " + "; ".join(problems)
+        )
+    return arn, ref
+
+
+def _lambda_endpoint(text: str) -> str:
+    if re.fullmatch(r"https?://[^/\s?#]+/?", text) is None:
+        raise argparse.ArgumentTypeError(f"expected http://HOST:PORT or https://HOST, got {text!r}")
+    return text.rstrip("/")
+
+
+def _import_handler(arn: str, ref: str) -> Callable[[Any, Any], Any]:
+    import importlib
+
+    module_name, _, attribute = ref.partition(":")
+    if os.getcwd() not in sys.path:  # as "python -m" does: the current project is importable
+        sys.path.insert(0, os.getcwd())
+    try:
+        target: Any = importlib.import_module(module_name)
+    except Exception as exc:
+        raise _UsageError(f"--function {arn}: cannot import {module_name}: {exc}") from None
+    for part in attribute.split("."):
+        try:
+            target = getattr(target, part)
+        except AttributeError:
+            raise _UsageError(f"--function {arn}: {module_name} has no {attribute}") from None
+    if not callable(target):
+        raise _UsageError(f"--function {arn}: {ref} is not callable")
+    handler: Callable[[Any, Any], Any] = target
+    return handler
+
+
 # -- the parser -----------------------------------------------------------------------------
 
 
@@ -463,6 +514,23 @@ def build_parser(redact: Callable[[str], str] = str) -> argparse.ArgumentParser:
         metavar="N",
         help="serve at most N connections at once; more wait (default 256)",
     )
+    serve.add_argument(
+        "--function",
+        type=_function,
+        action="append",
+        default=[],
+        metavar="ARN=MODULE:HANDLER",
+        help="register a Lambda function run in this process, e.g. "
+        "arn:aws:lambda:us-east-1:123456789012:function:on-sync=myapp.triggers:handler "
+        "(repeatable; the current directory is importable)",
+    )
+    serve.add_argument(
+        "--lambda-endpoint",
+        type=_lambda_endpoint,
+        metavar="URL",
+        help="invoke functions not registered with --function through the Lambda Invoke API "
+        "at URL (e.g. sam local start-lambda), signed with the first credentials",
+    )
     serve.set_defaults(handler=_run_serve)
 
     demo = command(
@@ -532,6 +600,11 @@ def _run_serve(args: argparse.Namespace) -> int:
         admin_token = os.environ.get(ADMIN_TOKEN_ENV) or None
     if admin_token is not None and (not admin_token.strip() or admin_token != admin_token.strip()):
         raise _UsageError("the admin token must be non-empty, without spaces at either end")
+    functions: dict[str, Callable[[Any, Any], Any]] = {}
+    for arn, ref in args.function:
+        if arn in functions:
+            raise _UsageError(f"--function {arn} is given more than once")
+        functions[arn] = _import_handler(arn, ref)
     return serve(
         host=args.host,
         port=args.port,
@@ -543,6 +616,8 @@ def _run_serve(args: argparse.Namespace) -> int:
         admin_token=admin_token,
         idle_timeout=args.idle_timeout or DEFAULT_IDLE_TIMEOUT,
         max_connections=args.max_connections or DEFAULT_MAX_CONNECTIONS,
+        functions=functions,
+        lambda_endpoint=args.lambda_endpoint,
     )
 
 

@@ -13,20 +13,14 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Final
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import requests
 from requests.cookies import RequestsCookieJar
 from requests.structures import CaseInsensitiveDict
 
 from . import sigv4
-from ._credentials import (
-    Credentials,
-    CredentialsProvider,
-    CredentialsSource,
-    check_credentials_source,
-    make_provider,
-)
+from ._credentials import Credentials, CredentialsProvider, CredentialsSource
 from ._errors import (
     CognitoEventsError,
     NotAuthorizedError,
@@ -37,6 +31,7 @@ from ._errors import (
     error_from_response,
     header_value,
 )
+from ._providers import check_credentials_source
 from ._retry import (
     DEFAULT_RETRY_POLICY,
     NO_RETRY_REFUND,
@@ -50,7 +45,15 @@ from ._retry import (
     retry_after_hint,
 )
 from ._transport import environ_proxies, resolve_proxies, resolve_verify, send
-from ._validation import check_region, pool_region, validate_get, validate_set
+from ._validation import (
+    check_endpoint_url,
+    check_profile,
+    check_region,
+    endpoint_base,
+    pool_region,
+    validate_get,
+    validate_set,
+)
 from ._version import __version__
 
 if TYPE_CHECKING:
@@ -116,26 +119,6 @@ def _check_timeout(value: object) -> tuple[tuple[float, float] | None, list[Prob
     ]
 
 
-def _check_endpoint(value: object) -> tuple[str | None, list[Problem]]:
-    if value is None:
-        return None, []
-    if not isinstance(value, str):
-        return None, [Problem("endpoint_url", f"must be a str or None, not {type(value).__name__}")]
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        return None, [
-            Problem("endpoint_url", f"{value!r} is not an http(s) URL such as 'https://host:443'")
-        ]
-    if parts.query or parts.fragment or "@" in parts.netloc:
-        return None, [
-            Problem(
-                "endpoint_url",
-                f"{value!r} must not carry a query, a fragment or user info",
-            )
-        ]
-    return value.rstrip("/"), []
-
-
 class _State:
     """What a client resolves once, at first use: settings, credentials, retry policy."""
 
@@ -198,11 +181,12 @@ class CognitoEventsClient:
         random: Callable[[], float] | None = None,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
+        # Each rule is the one the configuration loader applies to configured values.
         problems: list[Problem] = []
         if region is not None:
             problems += check_region(region)
-        endpoint, endpoint_problems = _check_endpoint(endpoint_url)
-        problems += endpoint_problems
+        if endpoint_url is not None:
+            problems += check_endpoint_url(endpoint_url)
         checked_timeout, timeout_problems = _check_timeout(timeout)
         problems += timeout_problems
         if _wrong_type(retry, RetryPolicy):
@@ -210,8 +194,8 @@ class CognitoEventsClient:
                 Problem("retry", f"must be a RetryPolicy or None, not {type(retry).__name__}")
             )
         problems += check_credentials_source(credentials)
-        if profile is not None and (not isinstance(profile, str) or not profile.strip()):
-            problems.append(Problem("profile", f"must be a non-empty str or None, got {profile!r}"))
+        if profile is not None:
+            problems += check_profile(profile)
         if _wrong_type(session, requests.Session):
             problems.append(
                 Problem(
@@ -221,6 +205,7 @@ class CognitoEventsClient:
         if problems:
             raise ValidationError(problems)
 
+        endpoint = endpoint_base(endpoint_url) if endpoint_url is not None else None
         self._region_arg = region
         self._endpoint_arg = endpoint
         self._profile = profile
@@ -340,7 +325,9 @@ class CognitoEventsClient:
         return state
 
     def _load_state(self) -> _State:
-        from ._config import load_config  # the file parser stays out of import time
+        # The file parser and the credential sources stay out of import time.
+        from ._chain import make_provider
+        from ._config import load_config
 
         environ = os.environ if self._environ is None else self._environ
         config = load_config(
@@ -377,10 +364,8 @@ class CognitoEventsClient:
             hint = None
             base = config.endpoint_url
             if base is None:
-                from ._config import unavailable_region_hint
-
                 base = config.default_endpoint(region)
-                hint = unavailable_region_hint(region)
+                hint = config.default_endpoint_hint(region)
             url = f"{base}/identitypools/{quote(identity_pool_id, safe='')}/events"
             route = _Route(region, url, self._proxies_for(base), hint)
             if len(self._routes) >= _MAX_ROUTES:

@@ -9,15 +9,19 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 from ._errors import Problem, ValidationError
 
 __all__ = [
     "EVENT_TYPES",
     "SYNC_TRIGGER",
+    "check_endpoint_url",
     "check_events",
     "check_identity_pool_id",
+    "check_profile",
     "check_region",
+    "endpoint_base",
     "pool_region",
     "validate_get",
     "validate_set",
@@ -87,6 +91,56 @@ def check_region(value: object, parameter: str = "region") -> list[Problem]:
         return [Problem(parameter, f"must be a str, not {type(value).__name__}")]
     if _REGION.fullmatch(value) is None:
         return [Problem(parameter, f"{_show(value)} is not a region name such as 'us-east-1'")]
+    return []
+
+
+def check_endpoint_url(value: object, parameter: str = "endpoint_url") -> list[Problem]:
+    """Problems with an endpoint: an http(s) URL with a host and a valid port, no more.
+
+    The client's ``endpoint_url=`` and every configured endpoint (variables, files, the
+    instance-metadata endpoint) go through this one rule.
+    """
+    if not isinstance(value, str):
+        return [Problem(parameter, f"must be a str or None, not {type(value).__name__}")]
+    try:
+        parts = urlsplit(value)
+        port = parts.port  # raises ValueError for a port that is not a number in range
+    except ValueError:
+        parts, port = None, None
+    host = parts.hostname if parts is not None else None
+    if (
+        parts is None
+        or parts.scheme not in ("http", "https")
+        or not host
+        or port == 0
+        or any(char.isspace() or not char.isprintable() for char in value)
+    ):
+        return [
+            Problem(parameter, f"{_show(value)} is not an http(s) URL such as 'https://host:443'")
+        ]
+    if parts.query or parts.fragment or "@" in parts.netloc:
+        # The value is not echoed: user info may hold a password.
+        return [Problem(parameter, "must not carry a query, a fragment or user info")]
+    # What the first call will do with it (a host that is no IDNA name, say). Imported
+    # here: the emulator and the trigger use the other rules and need not load requests.
+    import requests
+
+    try:
+        requests.Request("GET", value).prepare()
+    except requests.RequestException as exc:
+        return [Problem(parameter, f"{_show(value)} is not a usable URL: {type(exc).__name__}")]
+    return []
+
+
+def endpoint_base(url: str) -> str:
+    """A checked endpoint URL as the client joins paths to it (no trailing ``/``)."""
+    return url.rstrip("/")
+
+
+def check_profile(value: object, parameter: str = "profile") -> list[Problem]:
+    """Problems with a profile name: a non-empty str."""
+    if not isinstance(value, str) or not value.strip():
+        return [Problem(parameter, f"must be a non-empty str or None, got {_show(value)}")]
     return []
 
 

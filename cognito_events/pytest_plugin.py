@@ -17,6 +17,11 @@ Installed with the package (entry point ``pytest11``), so nothing needs configur
     A :class:`cognito_events.CognitoEventsClient` bound to the emulator: its endpoint,
     region and credentials are set explicitly and its HTTP session ignores the
     environment, so ``AWS_*`` variables, ``~/.aws`` and proxy settings play no part.
+``cognito_identity``
+    A new unauthenticated identity of that pool with its temporary credentials
+    (:class:`cognito_events.testing.Identity`): sync with
+    ``cognito_sync_emulator.sync_dataset(cognito_identity, "dataset", {...})`` and the
+    pool's SyncTrigger fires, as it does for a device.
 
 To change the emulator (another region, a database file, clock skew), override
 ``cognito_sync_emulator`` in a ``conftest.py``; the other fixtures follow it.
@@ -32,9 +37,14 @@ import pytest
 
 if TYPE_CHECKING:
     from ._client import CognitoEventsClient
-    from .testing import Emulator
+    from .testing import Emulator, Identity
 
-__all__ = ["cognito_events_client", "cognito_identity_pool_id", "cognito_sync_emulator"]
+__all__ = [
+    "cognito_events_client",
+    "cognito_identity",
+    "cognito_identity_pool_id",
+    "cognito_sync_emulator",
+]
 
 
 @pytest.fixture
@@ -59,3 +69,9 @@ def cognito_events_client(cognito_sync_emulator: Emulator) -> Iterator[CognitoEv
     """A client wired to ``cognito_sync_emulator``; closed after the test."""
     with cognito_sync_emulator.client() as client:
         yield client
+
+
+@pytest.fixture
+def cognito_identity(cognito_sync_emulator: Emulator, cognito_identity_pool_id: str) -> Identity:
+    """A new identity of ``cognito_identity_pool_id`` with its temporary credentials."""
+    return cognito_sync_emulator.new_identity(cognito_identity_pool_id)

@@ -20,16 +20,19 @@ does not import this module.
 
 from __future__ import annotations
 
+import json
 import os
-from collections.abc import Mapping, Sequence
-from datetime import timedelta
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta
 from types import MappingProxyType, TracebackType
-from typing import Any
+from typing import Any, TypedDict, Unpack
+from urllib.parse import quote
 
+import attrs
 import requests
 
-from ._client import CognitoEventsClient
-from ._credentials import Credentials
+# Through the facade, so the classes a test sees report the public module.
+from . import CognitoEventsClient, Credentials, CredentialsSource, RetryPolicy, sigv4
 from ._emulator import (
     DEFAULT_IDLE_TIMEOUT,
     DEFAULT_MAX_CONNECTIONS,
@@ -42,19 +45,39 @@ from ._emulator import (
     Fault,
     RecordedRequest,
 )
+from ._emulator.services import cognito_identity, cognito_sync
+from ._emulator.services import lambda_ as _lambda
+from ._emulator.services._common import ServiceError as EmulatorServiceError
+from ._errors import error_from_response
 from ._validation import check_region
 
 __all__ = [
     "DEV_CREDENTIALS",
     "FAULT_KINDS",
     "ISOLATED_ENVIRON",
+    "ClientOptions",
     "DelayFault",
     "DropFault",
     "Emulator",
     "ErrorFault",
     "Fault",
+    "Identity",
     "RecordedRequest",
 ]
+
+#: A Lambda-style handler: ``handler(event, context)``, JSON in and out.
+LambdaHandler = Callable[[Any, Any], Any]
+
+
+@attrs.frozen(kw_only=True)
+class Identity:
+    """An unauthenticated Cognito identity and its temporary credentials, as a device
+    gets them from GetId and GetCredentialsForIdentity."""
+
+    identity_pool_id: str
+    identity_id: str
+    credentials: Credentials
+
 
 #: The environment :meth:`Emulator.client` gives its clients instead of ``os.environ``:
 #: empty shared files, no profile, no instance metadata.
@@ -65,6 +88,23 @@ ISOLATED_ENVIRON: Mapping[str, str] = MappingProxyType(
         "AWS_EC2_METADATA_DISABLED": "true",
     }
 )
+
+
+class ClientOptions(TypedDict, total=False):
+    """The keyword arguments of :class:`~cognito_events.CognitoEventsClient`, which
+    :meth:`Emulator.client` accepts as overrides (a test keeps the two in step)."""
+
+    region: str | None
+    credentials: CredentialsSource | None
+    endpoint_url: str | None
+    profile: str | None
+    environ: Mapping[str, str] | None
+    retry: RetryPolicy | None
+    timeout: float | tuple[float, float]
+    session: requests.Session | None
+    sleep: Callable[[float], None] | None
+    random: Callable[[], float] | None
+    clock: Callable[[], datetime] | None
 
 
 class Emulator:
@@ -204,7 +244,7 @@ class Emulator:
         if self._server is not None:
             self._server.clock_offset = value
 
-    def client(self, **overrides: Any) -> CognitoEventsClient:
+    def client(self, **overrides: Unpack[ClientOptions]) -> CognitoEventsClient:
         """A :class:`~cognito_events.CognitoEventsClient` for this emulator.
 
         Its region, endpoint and credentials are the emulator's; it reads nothing from the
@@ -213,7 +253,7 @@ class Emulator:
         are passed to the constructor and win. Sessions made here are closed by
         :meth:`stop`.
         """
-        options: dict[str, Any] = {
+        options: ClientOptions = {
             "region": self._region,
             "endpoint_url": self.endpoint_url,
             "credentials": self.credentials,
@@ -308,5 +348,181 @@ class Emulator:
         return self._running.requests.entries()
 
     def reset(self) -> None:
-        """Back to the start: the initial pools only, no events, no faults, no requests."""
+        """Back to the start: the initial pools only, no events, no faults, no requests,
+        no identities or datasets, no function policies (registered functions stay)."""
         self._running.reset()
+
+    # -- identities, datasets, functions ----------------------------------------------
+
+    def add_lambda_function(self, arn: str, handler: LambdaHandler) -> None:
+        """Register ``handler(event: dict, context) -> dict`` as the function ``arn``.
+
+        A ``@sync_trigger`` function or a real Lambda module's handler drops in. Like a
+        freshly deployed function it has no resource policy: Cognito Sync may invoke it
+        only after :meth:`add_permission` (or Lambda's AddPermission). ValueError for an
+        ARN that is not ``arn:aws:lambda:REGION:ACCOUNT:function:NAME``.
+        """
+        self._running.add_lambda_function(arn, handler)
+
+    def add_permission(
+        self,
+        arn: str,
+        *,
+        statement_id: str = "cognito-sync",
+        principal: str = "cognito-sync.amazonaws.com",
+        source_arn: str | None = None,
+        source_account: str | None = None,
+    ) -> dict[str, Any]:
+        """Lambda's AddPermission (``lambda:InvokeFunction``) on a registered function,
+        signed with :attr:`credentials`; returns the statement added."""
+        body: dict[str, Any] = {
+            "StatementId": statement_id,
+            "Action": "lambda:InvokeFunction",
+            "Principal": principal,
+        }
+        if source_arn is not None:
+            body["SourceArn"] = source_arn
+        if source_account is not None:
+            body["SourceAccount"] = source_account
+        answer = self._call(
+            "POST",
+            f"/2015-03-31/functions/{quote(arn, safe='')}/policy",
+            body,
+            credentials=self.credentials,
+            service="lambda",
+            region=self._function_region(arn),
+        )
+        statement: dict[str, Any] = json.loads(answer["Statement"])
+        return statement
+
+    def lambda_policy(self, arn: str) -> dict[str, Any] | None:
+        """A registered function's resource policy document, or None when it has none;
+        KeyError for an unknown function."""
+        server = self._running
+        if server.store.policy(arn) is None:
+            raise KeyError(arn)
+        return _lambda.resource_policy(server, arn)
+
+    def set_function_concurrency(self, arn: str, reserved: int | None) -> None:
+        """Reserve concurrency for a function, as PutFunctionConcurrency does: 0 throttles
+        every invocation; None removes the reservation. KeyError for an unknown function."""
+        if not self._running.store.set_reserved_concurrency(arn, reserved):
+            raise KeyError(arn)
+
+    @staticmethod
+    def sync_source_arn(identity_pool_id: str, function_arn: str) -> str:
+        """The ``aws:SourceArn`` Cognito Sync presents when it invokes ``function_arn``
+        for a pool (its account is the function's)."""
+        parsed = _lambda.parse_function_arn(function_arn)
+        if parsed is None:
+            raise ValueError(f"{function_arn!r} is not an unqualified Lambda function ARN")
+        region = identity_pool_id.split(":", 1)[0]
+        return cognito_sync.pool_arn(region, parsed[1], identity_pool_id)
+
+    def new_identity(self, identity_pool_id: str | None = None) -> Identity:
+        """A new unauthenticated identity of a registered pool (the first one when None)
+        with fresh temporary credentials: the credentials a device syncs with."""
+        server = self._running
+        pool = identity_pool_id
+        if pool is None:
+            pools = server.identity_pools()
+            if not pools:
+                raise ValueError("no identity pool is registered: call add_identity_pool()")
+            pool = pools[0]
+        try:
+            identity_id = cognito_identity.new_identity(server, pool)
+        except EmulatorServiceError as exc:
+            raise KeyError(pool) from exc
+        key = cognito_identity.new_identity_key(server, identity_id)
+        return Identity(
+            identity_pool_id=pool,
+            identity_id=identity_id,
+            credentials=Credentials(
+                access_key_id=key.access_key_id,
+                secret_access_key=key.secret_access_key,
+                session_token=key.session_token,
+            ),
+        )
+
+    def sync_dataset(
+        self,
+        identity: Identity,
+        dataset_name: str,
+        changes: Mapping[str, str | None],
+        *,
+        credentials: Credentials | None = None,
+    ) -> dict[str, str | None]:
+        """Sync a dataset as a device does: ListRecords, then UpdateRecords with
+        ``changes`` (a value replaces, None removes), signed with the identity's
+        credentials (or ``credentials``, e.g. :attr:`credentials` to sync as a developer,
+        which does not fire the SyncTrigger). Returns what UpdateRecords answered, key to
+        value (None: removed). Raises the package's ServiceError subclasses on failure
+        (e.g. ``code == "InvalidLambdaFunctionOutputException"``).
+        """
+        signer = identity.credentials if credentials is None else credentials
+        path = (
+            f"/identitypools/{quote(identity.identity_pool_id, safe='')}/identities/"
+            f"{quote(identity.identity_id, safe='')}/datasets/{quote(dataset_name, safe='')}"
+        )
+        region = identity.identity_pool_id.split(":", 1)[0]
+        listing = self._call("GET", path + "/records", None, credentials=signer, region=region)
+        counts = {record["Key"]: record["SyncCount"] for record in listing["Records"]}
+        patches = [
+            {"Op": "remove", "Key": key, "SyncCount": counts.get(key, 0)}
+            if value is None
+            else {"Op": "replace", "Key": key, "Value": value, "SyncCount": counts.get(key, 0)}
+            for key, value in changes.items()
+        ]
+        answer = self._call(
+            "POST",
+            path,
+            {"RecordPatches": patches, "SyncSessionToken": listing["SyncSessionToken"]},
+            credentials=signer,
+            region=region,
+        )
+        return {record["Key"]: record.get("Value") for record in answer["Records"]}
+
+    def records(self, identity: Identity, dataset_name: str) -> dict[str, str]:
+        """The records stored in a dataset (removed ones left out), read directly."""
+        stored = self._running.store.records(identity.identity_id, dataset_name)
+        return {record.key: record.value for record in stored if record.value is not None}
+
+    @staticmethod
+    def _function_region(arn: str) -> str:
+        parsed = _lambda.parse_function_arn(arn)
+        if parsed is None:
+            raise ValueError(f"{arn!r} is not an unqualified Lambda function ARN")
+        return parsed[0]
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        body: Mapping[str, Any] | None,
+        *,
+        credentials: Credentials,
+        region: str,
+        service: str = "cognito-sync",
+    ) -> dict[str, Any]:
+        data = b"" if body is None else json.dumps(body).encode()
+        url = self.endpoint_url + path
+        headers = {"Content-Type": "application/json"} if body is not None else {}
+        signed = sigv4.sign_request(
+            method=method,
+            url=url,
+            headers=headers,
+            body=data,
+            credentials=credentials,
+            region=region,
+            service=service,
+            timestamp=self._running.now(),
+        )
+        with requests.Session() as session:
+            session.trust_env = False
+            response = session.request(
+                method, url, data=data, headers=dict(signed.headers), timeout=60
+            )
+        if response.status_code >= 300:
+            raise error_from_response(response.status_code, response.headers, response.content)
+        document: dict[str, Any] = response.json() if response.content else {}
+        return document

@@ -37,7 +37,7 @@ extensions = [
 ]
 
 root_doc = "index"
-exclude_patterns = ["_build", "requirements.txt", "examples"]
+exclude_patterns = ["_build", "examples"]
 nitpicky = True
 python_use_unqualified_type_names = True
 

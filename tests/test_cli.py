@@ -737,6 +737,8 @@ def test_serve_arguments_reach_the_emulator(
         "admin_token": None,
         "idle_timeout": 30.0,
         "max_connections": 256,
+        "functions": {},
+        "lambda_endpoint": None,
     }
     assert main(["serve", "--debug"]) == EXIT_OK
     assert seen["verbose"] is True
@@ -832,3 +834,45 @@ def test_the_package_never_imports_the_cli_and_the_cli_not_the_emulator() -> Non
         "assert not heavy, heavy\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=TIMEOUT)  # noqa: S603
+
+
+def test_serve_function_and_lambda_endpoint_reach_the_emulator(
+    in_process_env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from cognito_events import _emulator
+
+    seen: dict[str, Any] = {}
+
+    def fake_serve(**kwargs: Any) -> int:
+        seen.update(kwargs)
+        return 0
+
+    monkeypatch.setattr(_emulator, "serve", fake_serve)
+    (tmp_path / "cli_trigger_module.py").write_text(
+        "def handler(event, context):\n    return event\n\nnot_callable = 3\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in ("", str(tmp_path))])
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:f"
+    args = ["serve", "--function", f"{arn}=cli_trigger_module:handler"]
+    assert main([*args, "--lambda-endpoint", "http://127.0.0.1:3001/"]) == EXIT_OK
+    assert list(seen["functions"]) == [arn]
+    assert seen["functions"][arn]({"x": 1}, None) == {"x": 1}
+    assert seen["lambda_endpoint"] == "http://127.0.0.1:3001"
+
+    refusals = [
+        ([*args, "--function", f"{arn}=cli_trigger_module:handler"], "given more than once"),
+        (["serve", "--function", f"{arn}=no_such_module_here:handler"], "cannot import"),
+        (["serve", "--function", f"{arn}=cli_trigger_module:nothing"], "has no nothing"),
+        (["serve", "--function", f"{arn}=cli_trigger_module:not_callable"], "not callable"),
+        (["serve", "--function", "arn:aws:lambda:x=mod:h"], "is not a function ARN"),
+        (["serve", "--function", f"{arn}=module-without-handler"], "package.module:handler"),
+        (["serve", "--lambda-endpoint", "localhost:3001"], "expected http://HOST:PORT"),
+    ]
+    for argv, message in refusals:
+        capsys.readouterr()
+        assert main(argv) == EXIT_USAGE, argv
+        assert message in capsys.readouterr().err, argv

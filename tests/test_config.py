@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from cognito_events import CredentialsError, ValidationError
+from cognito_events import CognitoEventsClient, CredentialsError, ValidationError
 from cognito_events._config import (
     COGNITO_SYNC_REGIONS,
     ClientConfig,
@@ -160,9 +160,10 @@ def test_unknown_profile_without_files(files: Files) -> None:
         files.load(AWS_PROFILE="default")
 
 
-def test_empty_profile_argument_is_refused(files: Files) -> None:
+def test_empty_profile_argument_is_refused_at_construction(files: Files) -> None:
+    # The constructor checks its arguments, once; load_config takes them as checked.
     with pytest.raises(ValidationError, match="profile"):
-        files.load(profile="")
+        CognitoEventsClient(profile="", environ=files.env())
 
 
 def test_file_variables_and_path_expansion(files: Files, tmp_path: Path) -> None:
@@ -571,7 +572,8 @@ def test_config_repr_shows_no_file_contents(files: Files) -> None:
 def test_import_loads_no_parser_nor_process_modules() -> None:
     code = (
         "import sys, cognito_events, cognito_events._config, cognito_events._credentials\n"
-        "heavy = {'configparser', 'shlex', 'subprocess', 'cognito_events._providers'}\n"
+        "heavy = {'configparser', 'shlex', 'subprocess', 'cognito_events._sources',\n"
+        "         'cognito_events._fetchers', 'cognito_events._chain'}\n"
         "print(sorted(heavy & set(sys.modules)))\n"
     )
     result = subprocess.run(  # noqa: S603

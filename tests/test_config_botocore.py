@@ -14,11 +14,13 @@ import sys
 import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from cognito_events import ValidationError
+from cognito_events._chain import make_provider
 from cognito_events._config import load_config
-from cognito_events._credentials import make_provider
 
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 TOKEN = "IQoJb3JpZ2luX2VjEXAMPLETOKEN"
@@ -264,3 +266,152 @@ def test_same_resolution_as_botocore(
         assert config.max_attempts == client.meta.config.retries.get("total_max_attempts")
     finally:
         client.close()
+
+
+# -- endpoints and signing regions: FIPS, dual-stack, legacy FIPS pseudo-regions -----------
+
+
+@dataclass(frozen=True)
+class EndpointCase:
+    name: str
+    region: str
+    env: dict[str, str] = field(default_factory=dict)
+    config: str = ""
+    #: ``endpoint_url=`` in code.
+    endpoint_url: str | None = None
+
+
+ENDPOINT_CASES = [
+    EndpointCase("plain", "us-east-1"),
+    EndpointCase("AWS_USE_DUALSTACK_ENDPOINT", "us-east-1", {"AWS_USE_DUALSTACK_ENDPOINT": "true"}),
+    EndpointCase(
+        "use_dualstack_endpoint in the profile",
+        "eu-west-1",
+        config="[default]\nuse_dualstack_endpoint = true\n",
+    ),
+    EndpointCase(
+        "dual-stack and FIPS",
+        "us-west-2",
+        {"AWS_USE_DUALSTACK_ENDPOINT": "TRUE", "AWS_USE_FIPS_ENDPOINT": "true"},
+    ),
+    EndpointCase("dual-stack false", "us-east-1", {"AWS_USE_DUALSTACK_ENDPOINT": "false"}),
+    EndpointCase("legacy fips- prefix", "fips-us-east-1"),
+    EndpointCase("legacy -fips suffix", "us-east-1-fips"),
+    EndpointCase("both legacy forms", "fips-us-west-2-fips"),
+    EndpointCase("legacy FIPS region in China", "fips-cn-north-1"),
+    EndpointCase(
+        "legacy FIPS region with dual-stack",
+        "eu-west-2-fips",
+        {"AWS_USE_DUALSTACK_ENDPOINT": "true"},
+    ),
+    EndpointCase(
+        "legacy FIPS region from the profile", "", config="[default]\nregion = fips-us-east-2\n"
+    ),
+    EndpointCase(
+        "legacy FIPS region with an endpoint_url",
+        "fips-us-east-1",
+        endpoint_url="http://127.0.0.1:9",
+    ),
+    EndpointCase(
+        "dual-stack with an endpoint_url",
+        "us-east-1",
+        {"AWS_USE_DUALSTACK_ENDPOINT": "true"},
+        endpoint_url="http://127.0.0.1:9",
+    ),
+    EndpointCase(
+        "dual-stack with a configured endpoint",
+        "us-east-1",
+        {"AWS_USE_DUALSTACK_ENDPOINT": "true", "AWS_ENDPOINT_URL": "http://localhost:4566"},
+    ),
+    *(
+        EndpointCase(f"{region} {flags or 'plain'}", region, env)
+        for region in (
+            "cn-north-1",
+            "us-gov-west-1",
+            "us-iso-east-1",
+            "us-isob-east-1",
+            "us-isof-south-1",
+            "eu-isoe-west-1",
+            "eusc-de-east-1",
+            "ap-southeast-3",
+        )
+        for flags, env in (
+            ("", {}),
+            ("fips", {"AWS_USE_FIPS_ENDPOINT": "true"}),
+            ("dual-stack", {"AWS_USE_DUALSTACK_ENDPOINT": "true"}),
+            (
+                "fips dual-stack",
+                {"AWS_USE_FIPS_ENDPOINT": "true", "AWS_USE_DUALSTACK_ENDPOINT": "true"},
+            ),
+        )
+    ),
+]
+
+
+class _SentError(Exception):
+    """Raised from botocore's before-send hook: the request is built, nothing is sent."""
+
+
+def _botocore_request(case: EndpointCase) -> tuple[str, str]:
+    """(endpoint, signing region) of the request botocore builds for GetCognitoEvents."""
+    import botocore.session
+
+    session = botocore.session.Session()
+    client = session.create_client(
+        "cognito-sync", region_name=case.region or None, endpoint_url=case.endpoint_url
+    )
+    seen: dict[str, str] = {}
+
+    def grab(request: Any, **kwargs: object) -> None:
+        authorization = request.headers["Authorization"]
+        if isinstance(authorization, bytes):
+            authorization = authorization.decode()
+        seen["url"] = request.url
+        seen["scope"] = authorization.split("Credential=")[1].split(",")[0]
+        raise _SentError
+
+    client.meta.events.register("before-send", grab)
+    try:
+        with pytest.raises(_SentError):
+            client.get_cognito_events(IdentityPoolId=POOL)
+    finally:
+        client.close()
+    endpoint = seen["url"].split("/identitypools/")[0]
+    return endpoint, seen["scope"].split("/")[2]
+
+
+POOL = "us-east-1:0f7e2b2c-1111-2222-3333-444455556666"
+
+
+@pytest.mark.parametrize("case", ENDPOINT_CASES, ids=[case.name for case in ENDPOINT_CASES])
+def test_same_endpoint_and_signing_region_as_botocore(
+    case: EndpointCase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    aws = tmp_path / "home" / ".aws"
+    aws.mkdir(parents=True)
+    (aws / "config").write_text(case.config)
+    for name, value in {**ENV_KEYS, **case.env}.items():
+        monkeypatch.setenv(name, value)
+    import botocore.exceptions
+
+    def ours() -> tuple[str, str]:
+        config = load_config(
+            region=case.region or None,
+            endpoint_url=case.endpoint_url,
+            profile=None,
+            environ=os.environ,
+        )
+        assert config.region is not None
+        return config.endpoint_url or config.default_endpoint(config.region), config.region
+
+    try:
+        theirs = _botocore_request(case)
+    except botocore.exceptions.EndpointVariantError:
+        # botocore has no dual-stack host here: refused, with the setting named.
+        with pytest.raises(ValidationError) as caught:
+            ours()
+        [problem] = caught.value.problems
+        assert problem.parameter == "AWS_USE_DUALSTACK_ENDPOINT"
+        assert "no dual-stack endpoint" in problem.message
+    else:
+        assert ours() == theirs

@@ -19,9 +19,10 @@ import pytest
 import requests_mock
 
 from cognito_events import Credentials, CredentialsError, ValidationError
+from cognito_events._chain import make_provider
 from cognito_events._config import load_config
-from cognito_events._credentials import CredentialsProvider, SourceSettings, make_provider
-from cognito_events._providers import CredentialProcessError, parse_expiration
+from cognito_events._credentials import CredentialsProvider, SourceSettings
+from cognito_events._fetchers import CredentialProcessError, parse_expiration
 
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 TOKEN = "IQoJb3JpZ2luX2VjEXAMPLETOKEN"
@@ -431,7 +432,7 @@ def test_container_token_with_a_line_break_is_refused(server: Server) -> None:
     ],
 )
 def test_container_full_uri_host_rules(url: str, allowed: bool) -> None:
-    from cognito_events._providers import _check_container_url
+    from cognito_events._fetchers import _check_container_url
 
     if allowed:
         _check_container_url(url)
@@ -710,3 +711,13 @@ def test_secrets_echoed_to_stderr_are_redacted(scripts: Scripts) -> None:
     for text in (str(caught.value), caught.value.stderr):
         assert SECRET not in text
         assert TOKEN not in text
+
+
+def test_credential_process_error_survives_pickling() -> None:
+    import pickle
+
+    error = CredentialProcessError("credential_process ([default]) exited with status 2",
+                                   stderr="boom", returncode=2)  # fmt: skip
+    copy = pickle.loads(pickle.dumps(error))  # noqa: S301 (our own bytes)
+    assert type(copy) is CredentialProcessError
+    assert (str(copy), copy.stderr, copy.returncode) == (str(error), "boom", 2)

@@ -12,20 +12,16 @@ from pathlib import Path
 import pytest
 
 from cognito_events import Credentials, CredentialsError, ValidationError
+from cognito_events._chain import CHAIN, make_provider
 from cognito_events._config import ClientConfig, load_config
-from cognito_events._credentials import (
-    CredentialsProvider,
-    CredentialsSource,
-    check_credentials_source,
-    credentials_from_environ,
-    make_provider,
-)
+from cognito_events._credentials import CredentialsProvider, CredentialsSource, Expiring
 from cognito_events._providers import (
     ADVISORY_REFRESH,
     MANDATORY_REFRESH,
-    Expiring,
     RefreshingProvider,
+    check_credentials_source,
 )
+from cognito_events._sources import credentials_from_environ
 
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 TOKEN = "IQoJb3JpZ2luX2VjEXAMPLETOKEN"
@@ -347,14 +343,22 @@ def test_nothing_found_lists_every_source(home: Home) -> None:
     for fragment in (
         "1. the credentials= argument: not given",
         "2. the environment variables AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY: not set",
-        f"3. the shared credentials file: {home.credentials} does not exist",
-        "4. credential_process: not set in profile 'default'",
-        f"5. the shared config file: {home.config} does not exist",
-        "6. container credentials: neither AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-        "7. EC2 instance metadata: disabled by AWS_EC2_METADATA_DISABLED=true",
+        "3. roles and IAM Identity Center (only boto3 implements them): not configured "
+        "in profile 'default'",
+        f"4. the shared credentials file: {home.credentials} does not exist",
+        "5. an 'aws login' session (only boto3 implements it): not configured in profile 'default'",
+        "6. credential_process: not set in profile 'default'",
+        f"7. the shared config file: {home.config} does not exist",
+        "8. container credentials: neither AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "9. EC2 instance metadata: disabled by AWS_EC2_METADATA_DISABLED=true",
         "credentials=boto3.Session().get_credentials()",
     ):
         assert fragment in message
+    # The report is the chain, row by row.
+    rows = [line for line in message.splitlines() if line.startswith("  ")]
+    assert [row.split(". ", 1)[1].split(":", 1)[0] for row in rows] == [
+        source.name for source in CHAIN
+    ]
     home.config.write_text("[profile p]\nregion = eu-west-1\n")
     with pytest.raises(CredentialsError) as caught:
         home.provider(profile="p").get()

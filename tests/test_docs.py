@@ -59,7 +59,8 @@ TIMEOUT = 60
 #: The README must open with exactly these; CI runs the second one verbatim.
 README_COMMANDS = (
     "python3 -m venv .venv && .venv/bin/pip install -e . && .venv/bin/cognito-events demo",
-    "python3 -m venv .venv && .venv/bin/pip install -e '.[test]' && .venv/bin/python -m pytest",
+    "python3 -m venv --upgrade-deps .venv && .venv/bin/pip install -e . --group test"
+    " && .venv/bin/python -m pytest",
 )
 
 #: sphinx.ext.doctest's default ``doctest_default_flags``.
@@ -587,8 +588,7 @@ def test_the_version_is_the_same_everywhere() -> None:
     assert "release = cognito_events.__version__" in conf
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     assert "version" in pyproject["project"]["dynamic"]
-    dynamic = pyproject["tool"]["setuptools"]["dynamic"]["version"]
-    assert dynamic == {"attr": "cognito_events._version.__version__"}
+    assert pyproject["tool"]["hatch"]["version"] == {"path": "cognito_events/_version.py"}
 
 
 # -- facts the pages copy from the code -------------------------------------------------------
@@ -662,3 +662,18 @@ def test_internal_links_resolve() -> None:
             assert re.search(rf"^   {re.escape(page.stem)}$", index, re.M), (
                 f"{page.name} in toctree"
             )
+
+
+def test_readme_links_work_on_pypi() -> None:
+    """The README is the PyPI long description: links are absolute, and those into this
+    repository name files that exist."""
+    text = README.read_text(encoding="utf-8")
+    links = re.findall(r"\]\(([^)]+)\)", text)
+    assert links
+    assert all(link.startswith("https://") for link in links), links
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    home = project["urls"]["Source"]
+    for link in links:
+        if link.startswith(home):
+            path = link.removeprefix(home).removeprefix("/blob/main/").removeprefix("/tree/main/")
+            assert (ROOT / path).exists(), link

@@ -46,7 +46,8 @@ from cognito_events import (
 )
 from cognito_events._credentials import SourceSettings
 from cognito_events._emulator import EmulatorServer, ErrorFault
-from cognito_events._providers import RefreshingProvider, container_source
+from cognito_events._fetchers import container_source
+from cognito_events._providers import RefreshingProvider
 from cognito_events.testing import ISOLATED_ENVIRON, Emulator
 
 pytestmark = pytest.mark.soak

@@ -35,9 +35,9 @@ from hypothesis import event, example, given
 from hypothesis import strategies as st
 
 from cognito_events import Credentials, CredentialsError, ValidationError
+from cognito_events._chain import make_provider
 from cognito_events._config import load_config, parse_ini, read_ini
-from cognito_events._credentials import make_provider
-from cognito_events._providers import CredentialProcessError
+from cognito_events._fetchers import CredentialProcessError
 
 pytestmark = pytest.mark.fuzz
 

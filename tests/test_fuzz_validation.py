@@ -35,9 +35,11 @@ from cognito_events._validation import (
     _LAMBDA_ARN,
     _POOL_ID,
     POOL_ID_MAX_LENGTH,
+    check_endpoint_url,
     check_events,
     check_identity_pool_id,
     check_region,
+    endpoint_base,
     validate_get,
     validate_set,
 )
@@ -439,3 +441,28 @@ def test_an_accepted_arn_of_any_length_is_accepted_by_the_emulator(
         emulator, None, lambda client: client.set_cognito_events(pool, {SYNC_TRIGGER: arn})
     )
     assert emulator.events(pool) == {SYNC_TRIGGER: arn}
+
+
+# -- endpoint URLs ------------------------------------------------------------------------------
+
+_URL_PARTS = st.sampled_from(
+    ["http://", "https://", "ftp://", "http:/", "", "127.0.0.1", "[::1]", "[::1", "host",
+     "user@", ":", ":0", ":8000", ":65535", ":65536", ":99999", ":-1", ":x", "/", "/path",
+     "?q", "#f", " ", "\n", "\x00", "é", "%20", "."]
+)  # fmt: skip
+
+
+@given(st.lists(_URL_PARTS, max_size=6).map("".join) | st.text(max_size=40))
+@example("http://127.0.0.1:99999")
+@example("http://127.0.0.1:65535")
+def test_an_accepted_endpoint_is_one_requests_can_send_to(url: str) -> None:
+    """The constructor's rule is the first call's: what it accepts, requests prepares."""
+    problems = check_endpoint_url(url)
+    if problems:
+        event("refused")
+        assert all(problem.parameter == "endpoint_url" for problem in problems)
+        return
+    event("accepted")
+    prepared = requests.Request("GET", endpoint_base(url) + "/identitypools/p/events").prepare()
+    assert prepared.url is not None
+    assert prepared.url.startswith(("http://", "https://"))

@@ -140,6 +140,8 @@ def test_fixtures_are_listed_with_their_docs(pytester: pytest.Pytester) -> None:
             "*A running emulator with one registered identity pool*",
             "*cognito_identity_pool_id*",
             "*cognito_events_client*",
+            "*cognito_identity*",
+            "*A new identity of*",
         ]
     )
 
@@ -156,3 +158,56 @@ def test_loading_the_plugin_imports_no_emulator() -> None:
     assert "cognito_events.pytest_plugin" in loaded
     assert "cognito_events.testing" not in loaded
     assert "cognito_events._emulator" not in loaded
+
+
+TRIGGER_TEST = """
+from cognito_events.trigger import SyncTriggerEvent, sync_trigger
+
+ARN = "arn:aws:lambda:us-east-1:123456789012:function:clamp"
+
+
+@sync_trigger
+def clamp(event: SyncTriggerEvent, context) -> SyncTriggerEvent:
+    score = event.records.get("score")
+    if score is not None and score.new_value is not None and int(score.new_value) > 100:
+        return event.replace("score", "100")
+    return event
+
+
+def test_the_trigger_clamps(cognito_sync_emulator, cognito_events_client, cognito_identity):
+    emulator, pool = cognito_sync_emulator, cognito_identity.identity_pool_id
+    emulator.add_lambda_function(ARN, clamp)
+    emulator.add_permission(ARN, source_arn=emulator.sync_source_arn(pool, ARN))
+    cognito_events_client.set_cognito_events(pool, {"SyncTrigger": ARN})
+    assert emulator.sync_dataset(cognito_identity, "game", {"score": "500"}) == {"score": "100"}
+    assert emulator.records(cognito_identity, "game") == {"score": "100"}
+
+
+def test_developer_credentials_do_not_fire(cognito_sync_emulator, cognito_events_client,
+                                           cognito_identity):
+    emulator, pool = cognito_sync_emulator, cognito_identity.identity_pool_id
+    emulator.add_lambda_function(ARN, clamp)
+    cognito_events_client.set_cognito_events(pool, {"SyncTrigger": ARN})
+    stored = emulator.sync_dataset(
+        cognito_identity, "game", {"score": "500"}, credentials=emulator.credentials
+    )
+    assert stored == {"score": "500"}
+
+
+def test_without_permission_the_sync_fails(cognito_sync_emulator, cognito_events_client,
+                                           cognito_identity):
+    import pytest
+    from cognito_events import NotAuthorizedError
+
+    emulator, pool = cognito_sync_emulator, cognito_identity.identity_pool_id
+    emulator.add_lambda_function(ARN, clamp)
+    cognito_events_client.set_cognito_events(pool, {"SyncTrigger": ARN})
+    with pytest.raises(NotAuthorizedError):
+        emulator.sync_dataset(cognito_identity, "game", {"score": "5"})
+    assert emulator.records(cognito_identity, "game") == {}
+"""
+
+
+def test_a_users_trigger_test_is_a_few_lines(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_user=TRIGGER_TEST)
+    run(pytester).assert_outcomes(passed=3)

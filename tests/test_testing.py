@@ -265,3 +265,19 @@ def test_a_fault_with_a_probability_applies_to_that_share_of_requests() -> None:
     assert taken == [False, True, False, True, False]
     with pytest.raises(ValueError, match="probability"):
         Fault.from_json({"status": 429, "probability": 0})
+
+
+def test_client_options_mirror_the_client_constructor() -> None:
+    """Emulator.client's typed keywords are exactly CognitoEventsClient's, names and types."""
+    import inspect
+    import typing
+
+    from cognito_events import CognitoEventsClient
+    from cognito_events.testing import ClientOptions
+
+    init = inspect.unwrap(CognitoEventsClient.__init__)  # the secrets sweep wraps it
+    constructor = typing.get_type_hints(init)
+    constructor.pop("return")
+    parameters = inspect.signature(init).parameters
+    assert all(parameters[name].kind is inspect.Parameter.KEYWORD_ONLY for name in constructor)
+    assert typing.get_type_hints(ClientOptions) == constructor

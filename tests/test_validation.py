@@ -10,9 +10,12 @@ from hypothesis import strategies as st
 
 from cognito_events import SYNC_TRIGGER, Problem, ValidationError
 from cognito_events._validation import (
+    check_endpoint_url,
     check_events,
     check_identity_pool_id,
+    check_profile,
     check_region,
+    endpoint_base,
     pool_region,
     validate_get,
     validate_set,
@@ -184,3 +187,64 @@ def test_validation_never_raises_anything_else(
     assert all(problem.message for problem in problems)
     accepted = isinstance(pool, str) and isinstance(events, dict) and len(events) == 1
     assert accepted or problems
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8000",
+        "https://cognito-sync.us-east-1.amazonaws.com",
+        "https://cognito-sync.us-east-1.amazonaws.com/",
+        "http://[::1]:65535/prefix",
+        "http://localhost:1",
+    ],
+)
+def test_valid_endpoint_urls(url: str) -> None:
+    assert check_endpoint_url(url) == []
+
+
+@pytest.mark.parametrize(
+    ("url", "fragment"),
+    [
+        ("http://127.0.0.1:99999", "is not an http(s) URL"),
+        ("http://127.0.0.1:0", "is not an http(s) URL"),
+        ("http://127.0.0.1:http", "is not an http(s) URL"),
+        ("http://[::1", "is not an http(s) URL"),
+        ("ftp://example.com", "is not an http(s) URL"),
+        ("https://", "is not an http(s) URL"),
+        ("example.com", "is not an http(s) URL"),
+        ("http://exa mple.com", "is not an http(s) URL"),
+        ("http://example.com\n", "is not an http(s) URL"),
+        ("http://é%20", "is not a usable URL"),
+        ("http://example.com/?a=1", "must not carry a query"),
+        ("http://example.com/#top", "must not carry a query"),
+        (b"http://example.com", "must be a str or None, not bytes"),
+        (8000, "must be a str or None, not int"),
+    ],
+)
+def test_invalid_endpoint_urls(url: object, fragment: str) -> None:
+    [problem] = check_endpoint_url(url, "AWS_ENDPOINT_URL")
+    assert problem.parameter == "AWS_ENDPOINT_URL"
+    assert fragment in problem.message
+
+
+def test_user_info_in_an_endpoint_is_refused_without_echoing_it() -> None:
+    [problem] = check_endpoint_url("https://user:hunter2@example.com")
+    assert "user info" in problem.message
+    assert "hunter2" not in problem.message
+
+
+def test_endpoint_base_drops_trailing_slashes() -> None:
+    assert endpoint_base("http://127.0.0.1:8000/") == "http://127.0.0.1:8000"
+    assert endpoint_base("http://127.0.0.1:8000") == "http://127.0.0.1:8000"
+
+
+@pytest.mark.parametrize(
+    ("value", "valid"),
+    [("dev", True), ("my profile", True), ("", False), ("  ", False), (7, False), (None, False)],
+)
+def test_profile_names(value: object, valid: bool) -> None:
+    problems = check_profile(value)
+    assert (problems == []) is valid
+    if not valid:
+        assert problems[0].parameter == "profile"

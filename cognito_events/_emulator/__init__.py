@@ -1,7 +1,9 @@
-"""A local emulator of Amazon Cognito Sync's event configuration, for tests.
+"""A local emulator of Amazon Cognito Sync (events and data plane), the Cognito Identity
+calls a device makes, and the Lambda API a sync trigger needs, for tests.
 
 Cognito Sync is closed to new customers and neither moto nor LocalStack implements it,
-so this is where code that calls ``SetCognitoEvents``/``GetCognitoEvents`` gets tested.
+so this is where code that calls ``SetCognitoEvents``/``GetCognitoEvents`` gets tested,
+and where a SyncTrigger function runs the way Cognito Sync runs it.
 Standard library plus this package only: ``http.server`` threads, SQLite, the package's
 own SigV4 signer (:mod:`cognito_events.sigv4`) and validator.
 
@@ -13,8 +15,25 @@ With no credentials configured it accepts only the development pair
 :data:`DEV_CREDENTIALS`: access key id ``AKIDCOGNITOEVENTSEMU``, secret
 ``cognito-events-emulator-development-secret``. Never give it real AWS credentials.
 
-The service
------------
+The services
+------------
+One endpoint answers three services, routed by :mod:`._router` (one table):
+
+* Cognito Sync (signing name ``cognito-sync``): the events operations below, and
+  ``ListRecords``, ``UpdateRecords``, ``ListDatasets``, ``DescribeDataset``,
+  ``DeleteDataset`` at the paths of botocore's model (:mod:`.services.cognito_sync`);
+* Cognito Identity (``POST /`` with ``X-Amz-Target: AWSCognitoIdentityService.*``,
+  unsigned as in the model): ``GetId`` and ``GetCredentialsForIdentity`` for
+  unauthenticated identities of registered pools (:mod:`.services.cognito_identity`);
+* Lambda (signing name ``lambda``, developer credentials only): ``AddPermission``,
+  ``GetPolicy``, ``RemovePermission``, ``Put``/``Get``/``DeleteFunctionConcurrency`` and
+  ``Invoke`` for the functions the emulator knows (:mod:`.services.lambda_`).
+
+A request signed with an identity's temporary credentials is that identity's: it may
+touch its own datasets only, and its ``UpdateRecords`` fires the pool's SyncTrigger.
+Developer credentials may touch any identity's data and never fire the trigger
+(:mod:`.services.cognito_sync` documents the loop and its errors).
+
 ``POST /identitypools/{IdentityPoolId}/events`` with ``{"Events": {"SyncTrigger": ARN}}``
 answers 200 with an empty body (``""`` removes the binding; other events are left as they
 are). ``GET`` on the same path answers ``{"Events": {...}}``. The pool id is
@@ -51,13 +70,16 @@ HTTP   ``x-amzn-ErrorType``                 when
                                             see :mod:`._http`); the connection is closed
 408    RequestTimeoutException              head not complete within the idle timeout
 431    RequestHeaderFieldsTooLargeException head over 32 KiB or over 100 fields
+403    ExpiredTokenException                an identity's temporary credentials expired
 =====  ===================================  ==============================================
 
 Known differences from AWS: query-string (presigned) authentication and the ``Date``
 header instead of ``X-Amz-Date`` are not supported; ``{"Events": {}}`` is accepted as a
 no-op (the model sets no minimum); paths are routed as received, without removing ``.``
 or ``..`` segments (the signature check does normalise them, as SigV4 says); Cognito's
-other operations, IAM authorization and Lambda invocation are not emulated.
+other operations, authenticated identities, IAM policies for identities and Lambda
+versions and aliases are not emulated. ``docs/testing-sync-trigger.rst`` lists the
+strict choices made where AWS does not document the behaviour.
 
 Admin API (test only)
 ---------------------
@@ -98,7 +120,8 @@ POST     /_emulator/reset                      → ``{"identity_pools": [...]}``
 =======  ====================================  ===========================================
 
 A fault replaces the answer to the next ``count`` (default 1) correctly signed requests,
-optionally only of one ``operation`` (``"SetCognitoEvents"``/``"GetCognitoEvents"``).
+optionally only of one ``operation`` (any emulated operation's name, e.g.
+``"SetCognitoEvents"`` or ``"UpdateRecords"``).
 Faults queue up; each request uses the first that applies::
 
     {"status": 429, "code": "TooManyRequestsException", "count": 2, "retry_after_ms": 0}

@@ -3,7 +3,10 @@
 The canonical request is rebuilt from the request as received (method, wire path and
 query, exactly the headers the client says it signed, the SHA-256 of the body) with the
 stage functions of :mod:`cognito_events.sigv4`, signed with the secret stored for the
-access key at the request's own ``X-Amz-Date``, and compared in constant time.
+access key at the request's own ``X-Amz-Date``, and compared in constant time. The scope
+must name the signing name of the service the request was routed to (``cognito-sync``,
+``lambda``). :func:`identify` then says whose key it was: a developer's (configured at
+start) or an identity's temporary one (handed out by GetCredentialsForIdentity).
 """
 
 from __future__ import annotations
@@ -11,16 +14,16 @@ from __future__ import annotations
 import hmac
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Final
+from typing import Final, Protocol
 
 import attrs
 
 from .. import sigv4
 from .._credentials import Credentials
 
-__all__ = ["MAX_CLOCK_SKEW", "SERVICE", "AuthFailure", "verify"]
+__all__ = ["MAX_CLOCK_SKEW", "SERVICE", "AuthFailure", "KeyLookup", "verify"]
 
-#: The signing name of the service: the only one a credential scope may name.
+#: The default signing name (Cognito Sync); Lambda requests are checked for "lambda".
 SERVICE: Final = "cognito-sync"
 #: How far a request's X-Amz-Date may be from the server's clock.
 MAX_CLOCK_SKEW: Final = timedelta(minutes=5)
@@ -35,6 +38,12 @@ _MISMATCH: Final = (
     "The String-to-Sign should have been\n'{string_to_sign}'\n"
 )
 _DIGITS: Final = frozenset("0123456789")
+
+
+class KeyLookup(Protocol):
+    """Where the secret of an access key id is found (a Mapping will do)."""
+
+    def get(self, access_key_id: str, /) -> Credentials | None: ...
 
 
 @attrs.frozen
@@ -109,7 +118,8 @@ def verify(
     headers: Mapping[str, list[str]],
     body: bytes,
     now: datetime,
-    credentials: Mapping[str, Credentials],
+    credentials: KeyLookup,
+    service: str = SERVICE,
 ) -> sigv4.ParsedAuthorization | AuthFailure:
     """Check a request's SigV4 ``Authorization`` header.
 
@@ -147,8 +157,8 @@ def verify(
             f"Date must be in ISO-8601 'basic format'. Got '{amz_date}'. "
             "See http://en.wikipedia.org/wiki/ISO_8601"
         )
-    if parsed.service != SERVICE:
-        return _invalid(f"Credential should be scoped to correct service: '{SERVICE}'. ")
+    if parsed.service != service:
+        return _invalid(f"Credential should be scoped to correct service: '{service}'. ")
     if parsed.date != amz_date[:8]:
         return _invalid(
             "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date "

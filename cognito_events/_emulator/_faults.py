@@ -19,6 +19,7 @@ from typing import ClassVar, Final
 import attrs
 
 from ._http import Responder
+from ._router import OPERATION_NAMES
 
 __all__ = [
     "FAULT_KINDS",
@@ -31,8 +32,8 @@ __all__ = [
     "FaultQueue",
 ]
 
-#: The operations a fault may be limited to, by the name AWS gives them.
-OPERATIONS: Final = ("SetCognitoEvents", "GetCognitoEvents")
+#: Every emulated operation, by the name AWS gives it (a fault may target one).
+OPERATIONS: Final = OPERATION_NAMES
 #: Longest delay a ``delay`` fault may ask for, in seconds.
 MAX_FAULT_DELAY: Final = 30.0
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import ipaddress
+import logging
 import os
 import selectors
 import signal
@@ -38,6 +39,8 @@ from ._faults import FaultQueue
 from ._handler import EmulatorHandler
 from ._state import RequestLog
 from ._store import Store
+from .services._common import LambdaHandler
+from .services.lambda_ import add_function
 
 __all__ = [
     "ADMIN_TOKEN_ENV",
@@ -106,6 +109,8 @@ class EmulatorServer(ThreadingHTTPServer):
         admin_token: str | None = None,
         idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        functions: Mapping[str, LambdaHandler] | None = None,
+        lambda_endpoint: str | None = None,
     ) -> None:
         pairs = tuple(credentials) or (DEV_CREDENTIALS,)
         by_key: dict[str, Credentials] = {}
@@ -135,6 +140,10 @@ class EmulatorServer(ThreadingHTTPServer):
         self.faults = FaultQueue()
         self.requests = RequestLog()
         self.stopping = False  # read by handlers: answer with Connection: close
+        self.lambda_handlers: dict[str, LambdaHandler] = {}
+        self.lambda_endpoint = lambda_endpoint
+        self._in_flight: dict[str, int] = {}
+        self._in_flight_lock = threading.Lock()
         self._clock = clock or _utc_now
         self._stop_requested = False
         self._connections: dict[socket.socket, bool] = {}  # served: socket -> busy
@@ -162,6 +171,8 @@ class EmulatorServer(ThreadingHTTPServer):
         try:
             for pool in pools:
                 self.store.add_pool(pool)
+            for arn, handler in (functions or {}).items():
+                self.add_lambda_function(arn, handler)
             super().__init__((host, port), EmulatorHandler)
             self.store.set_owner(f"pid {os.getpid()}, {self.endpoint_url}")
         except BaseException:
@@ -226,6 +237,30 @@ class EmulatorServer(ThreadingHTTPServer):
     def all_events(self) -> dict[str, dict[str, str]]:
         """Every registered pool with its events."""
         return self.store.all_events()
+
+    def add_lambda_function(self, arn: str, handler: LambdaHandler) -> None:
+        """Register a Lambda-style callable under a function ARN (ValueError if malformed).
+
+        A new function has no resource policy; one stored before (``db``) is kept.
+        """
+        if not callable(handler):
+            raise TypeError(f"the handler for {arn} must be callable")
+        add_function(self, arn)
+        self.lambda_handlers[arn] = handler
+
+    def invocation_slot(self, arn: str, limit: int | None) -> bool:
+        """Take one of a function's concurrent executions; False when it is throttled."""
+        with self._in_flight_lock:
+            running = self._in_flight.get(arn, 0)
+            if limit is not None and running >= limit:
+                return False
+            self._in_flight[arn] = running + 1
+            return True
+
+    def release_slot(self, arn: str) -> None:
+        """Give back what :meth:`invocation_slot` took."""
+        with self._in_flight_lock:
+            self._in_flight[arn] -= 1
 
     def reset(self) -> None:
         """Back to the start: only the startup pools, no events, no faults, an empty log."""
@@ -521,6 +556,8 @@ def serve(
     admin_token: str | None = None,
     idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
     max_connections: int = DEFAULT_MAX_CONNECTIONS,
+    functions: Mapping[str, LambdaHandler] | None = None,
+    lambda_endpoint: str | None = None,
 ) -> int:
     """Run the emulator in this thread until SIGINT or SIGTERM; return the exit status.
 
@@ -552,6 +589,8 @@ def serve(
             admin_token=admin_token,
             idle_timeout=idle_timeout,
             max_connections=max_connections,
+            functions=functions,
+            lambda_endpoint=lambda_endpoint,
         )
     except (OSError, ValueError, TypeError, sqlite3.Error) as exc:
         print(f"cognito-events emulator: cannot start: {exc}", file=err, flush=True)
@@ -576,11 +615,22 @@ def serve(
                 file=err,
                 flush=True,
             )
+        for arn in server.lambda_handlers:
+            print(f"cognito-events emulator: Lambda function {arn}", file=err, flush=True)
         previous = _install_stop_handlers(server)
+        # Why a trigger did (not) run is logged at INFO: show it on stderr.
+        logger = logging.getLogger("cognito_events.emulator")
+        log_handler = logging.StreamHandler(err)
+        log_handler.setFormatter(logging.Formatter("cognito-events emulator: %(message)s"))
+        logger.addHandler(log_handler)
+        level = logger.level
+        logger.setLevel(logging.INFO)
         try:
             print(f"Listening on {server.endpoint_url}", file=out, flush=True)
             server.serve_forever()
         finally:
+            logger.removeHandler(log_handler)
+            logger.setLevel(level)
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
     return 0

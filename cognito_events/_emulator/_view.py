@@ -14,16 +14,15 @@ from .._credentials import Credentials
 from ._faults import FaultQueue
 from ._http import HttpServerView
 from ._state import RequestLog
-from ._store import Store
+from .services._common import Context
 
 __all__ = ["EmulatorView"]
 
 
-class EmulatorView(HttpServerView, Protocol):
-    """The emulator's state and settings, as the request handlers use them."""
+class EmulatorView(HttpServerView, Context, Protocol):
+    """The emulator's state and settings, as the request handlers and services use them."""
 
     credentials_by_key: Mapping[str, Credentials]
-    store: Store
     faults: FaultQueue
     requests: RequestLog
     clock_offset: timedelta
