@@ -5,6 +5,8 @@ descriptors makes the accept loop wait rather than spin."""
 from __future__ import annotations
 
 import contextlib
+import errno
+import io
 import json
 import os
 import resource
@@ -15,6 +17,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -158,6 +161,32 @@ def test_constructor_checks_the_limits() -> None:
         EmulatorServer(idle_timeout=0, max_connections=0)
     assert "idle_timeout" in str(caught.value)
     assert "max_connections" in str(caught.value)
+
+
+def test_accept_failing_for_want_of_descriptors_backs_off_and_says_so_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    log = io.StringIO()
+    attempts: list[float] = []
+    real_accept = socket.socket.accept
+
+    def out_of_descriptors(self: socket.socket) -> tuple[socket.socket, Any]:
+        attempts.append(time.monotonic())
+        raise OSError(errno.EMFILE, "Too many open files")
+
+    with EmulatorServer(log=log) as server:
+        server.start()
+        monkeypatch.setattr(socket.socket, "accept", out_of_descriptors)
+        with socket.create_connection((server.host, server.port), timeout=5) as sock:
+            time.sleep(1.5)
+            # A spinning loop would have tried thousands of times; backing off: a handful.
+            assert 2 <= len(attempts) <= 10
+            monkeypatch.setattr(socket.socket, "accept", real_accept)
+            sock.sendall(
+                f"GET /_emulator/health HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n\r\n".encode()
+            )
+            assert sock.recv(65536).startswith(b"HTTP/1.1 200 ")
+    assert log.getvalue().count("cannot accept connections: Too many open files") == 1
 
 
 def _cpu_seconds(pid: int) -> float:
