@@ -105,7 +105,19 @@ account is needed.
 
 _LOGGER_NAME: Final = "cognito_events"
 _MIN_SECRET_LENGTH: Final = 4
-_SECRET_ENVIRONMENT: Final = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
+#: ``serve`` reads the key pairs it accepts from here when no --credentials is given.
+CREDENTIALS_ENV: Final = "COGNITO_EVENTS_EMULATOR_CREDENTIALS"
+#: ``serve`` reads its admin token from here when no --admin-token is given (the same
+#: name as the emulator's ``ADMIN_TOKEN_ENV``; not imported, to keep the emulator lazy).
+ADMIN_TOKEN_ENV: Final = "COGNITO_EVENTS_EMULATOR_ADMIN_TOKEN"  # noqa: S105 - a name
+_SECRET_ENVIRONMENT: Final = (
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    ADMIN_TOKEN_ENV,
+)
+# Options whose values hold secrets (as prefixes: argparse takes abbreviations).
+_SECRET_OPTIONS: Final = ("--cred", "--admin")
 _SECRET_PATTERNS: Final = (
     (re.compile(r"(Signature=)[0-9A-Fa-f]+"), r"\1<redacted>"),
     (re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?)[^'\"\r\n]+"), r"\1<redacted>"),
@@ -142,18 +154,26 @@ class _Redactor:
 
     @classmethod
     def for_invocation(cls, argv: Sequence[str]) -> _Redactor:
-        """Secrets of this run: the environment's, and those given to ``--credentials``
-        (also misspelt, since argparse echoes an unrecognized argument)."""
+        """Secrets of this run: the environment's, and those given to ``--credentials`` or
+        ``--admin-token`` (also misspelt, since argparse echoes an unrecognized argument)."""
         redactor = cls([os.environ.get(name, "") for name in _SECRET_ENVIRONMENT])
-        follows_flag = False
+        for pair in os.environ.get(CREDENTIALS_ENV, "").split():
+            for part in pair.split(":", 2)[1:]:
+                redactor.add(part)
+        flag: str | None = None  # the option whose value the next token is
         for token in argv:
-            value: str | None = None
-            if follows_flag:
-                value = token
-            elif token.startswith("--cred") and "=" in token:
-                value = token.split("=", 1)[1]
-            follows_flag = token.startswith("--cred") and "=" not in token
-            if value is not None:
+            option, value = flag, token
+            flag = None
+            if option is None:
+                if not token.startswith(_SECRET_OPTIONS):
+                    continue
+                option, equals, value = token.partition("=")
+                if not equals:
+                    flag = option
+                    continue
+            if option.startswith("--admin"):
+                redactor.add(value)
+            else:
                 for part in value.split(":", 2)[1:]:
                     redactor.add(part)
         return redactor
@@ -216,6 +236,54 @@ def _credentials(text: str) -> Credentials:
             f"got {shown}"
         )
     return Credentials(parts[0], parts[1], parts[2] if len(parts) == 3 else None)
+
+
+def _credentials_option(text: str) -> list[Credentials]:
+    """``AKID:SECRET[:TOKEN]``, or ``@PATH``: a file of such pairs, one a line."""
+    if not text.startswith("@"):
+        return [_credentials(text)]
+    path = text[1:]
+    try:
+        with open(path, encoding="utf-8") as handle:
+            content = handle.read(1024 * 1024)
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not UTF-8 text"
+        raise argparse.ArgumentTypeError(
+            f"cannot read credentials file {path!r}: {reason}"
+        ) from None
+    pairs = _credentials_lines(content, f"credentials file {path!r}")
+    if not pairs:
+        raise argparse.ArgumentTypeError(f"credentials file {path!r} holds no key pair")
+    return pairs
+
+
+def _credentials_lines(content: str, where: str) -> list[Credentials]:
+    """Key pairs separated by whitespace or lines; ``#`` starts a comment line."""
+    pairs: list[Credentials] = []
+    problems: list[str] = []
+    for number, line in enumerate(content.splitlines(), 1):
+        if line.lstrip().startswith("#"):
+            continue
+        for word in line.split():
+            try:
+                pairs.append(_credentials(word))
+            except argparse.ArgumentTypeError as exc:
+                problems.append(f"line {number}: {exc}")
+    if problems:
+        raise argparse.ArgumentTypeError(f"in {where}: " + "; ".join(problems))
+    return pairs
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value <= 86400:
+        raise argparse.ArgumentTypeError(
+            f"must be a number of seconds above 0 (at most 86400), got {text!r}"
+        )
+    return value
 
 
 def _identity_pool(text: str) -> str:
@@ -420,11 +488,31 @@ def build_parser(redact: Callable[[str], str] = str) -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--credentials",
-        type=_credentials,
-        action="append",
+        type=_credentials_option,
+        action="extend",
         default=[],
-        metavar="AKID:SECRET[:TOKEN]",
-        help="accept requests signed with this key (repeatable)",
+        metavar="AKID:SECRET[:TOKEN]|@FILE",
+        help="accept requests signed with this key (repeatable); @FILE reads pairs from a "
+        f"file, one a line; default: ${CREDENTIALS_ENV}, else the development pair",
+    )
+    serve.add_argument(
+        "--admin-token",
+        metavar="TOKEN",
+        help=f"make the admin API need 'Authorization: Bearer TOKEN' (default: ${ADMIN_TOKEN_ENV})",
+    )
+    serve.add_argument(
+        "--idle-timeout",
+        type=_seconds,
+        default=None,
+        metavar="SECONDS",
+        help="close a connection that sends no complete request in this time (default 30)",
+    )
+    serve.add_argument(
+        "--max-connections",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="serve at most N connections at once; more wait (default 256)",
     )
     serve.add_argument(
         "--function",
@@ -498,8 +586,20 @@ def _run_get(args: argparse.Namespace) -> int:
 
 
 def _run_serve(args: argparse.Namespace) -> int:
-    from ._emulator import serve
+    from ._emulator import DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, serve
 
+    credentials: list[Credentials] = list(args.credentials)
+    from_env = os.environ.get(CREDENTIALS_ENV, "")
+    if not credentials and from_env.strip():
+        try:
+            credentials = _credentials_lines(from_env, f"${CREDENTIALS_ENV}")
+        except argparse.ArgumentTypeError as exc:
+            raise _UsageError(str(exc)) from None
+    admin_token = args.admin_token
+    if admin_token is None:
+        admin_token = os.environ.get(ADMIN_TOKEN_ENV) or None
+    if admin_token is not None and (not admin_token.strip() or admin_token != admin_token.strip()):
+        raise _UsageError("the admin token must be non-empty, without spaces at either end")
     functions: dict[str, Callable[[Any, Any], Any]] = {}
     for arn, ref in args.function:
         if arn in functions:
@@ -510,9 +610,12 @@ def _run_serve(args: argparse.Namespace) -> int:
         port=args.port,
         db=args.db,
         identity_pools=tuple(args.identity_pool),
-        credentials=tuple(args.credentials),
+        credentials=tuple(credentials),
         stdout=sys.stdout,
         verbose=args.debug,
+        admin_token=admin_token,
+        idle_timeout=args.idle_timeout or DEFAULT_IDLE_TIMEOUT,
+        max_connections=args.max_connections or DEFAULT_MAX_CONNECTIONS,
         functions=functions,
         lambda_endpoint=args.lambda_endpoint,
     )
@@ -717,6 +820,8 @@ def _run(arguments: list[str]) -> int:
     for credentials in args.credentials if args.command == "serve" else ():
         redact.add(credentials.secret_access_key)
         redact.add(credentials.session_token)
+    if args.command == "serve":
+        redact.add(args.admin_token)
 
     with _debug_logging(args.debug, redact):
         logging.getLogger(_LOGGER_NAME).debug(

@@ -28,6 +28,11 @@ def _redact(value: str | None) -> str:
     return "None" if value is None else "'<redacted>'"
 
 
+def _is_usable(value: object) -> bool:
+    """A non-empty str (the fields are typed, but untyped callers may pass anything)."""
+    return isinstance(value, str) and bool(value)
+
+
 @attrs.frozen(repr=False)
 class Credentials:
     """An AWS access key pair, optionally with a session token.
@@ -41,13 +46,11 @@ class Credentials:
 
     def __attrs_post_init__(self) -> None:
         problems: list[str] = []
-        if not isinstance(self.access_key_id, str) or not self.access_key_id:
+        if not _is_usable(self.access_key_id):
             problems.append("access_key_id must be a non-empty str")
-        if not isinstance(self.secret_access_key, str) or not self.secret_access_key:
+        if not _is_usable(self.secret_access_key):
             problems.append("secret_access_key must be a non-empty str")
-        if self.session_token is not None and (
-            not isinstance(self.session_token, str) or not self.session_token
-        ):
+        if self.session_token is not None and not _is_usable(self.session_token):
             problems.append("session_token must be None or a non-empty str")
         if problems:
             # The values are deliberately not echoed: one of them may be a secret.

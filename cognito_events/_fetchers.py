@@ -16,7 +16,7 @@ import os
 import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Final
+from typing import Final, TypeGuard
 from urllib.parse import urlsplit
 
 import attrs
@@ -77,27 +77,39 @@ def parse_expiration(text: object, source: str) -> float:
     return moment.timestamp()
 
 
+def _is_json_object(value: object) -> TypeGuard[dict[str, object]]:
+    """Whether parsed JSON is an object, typed for reading its fields.
+
+    ``isinstance`` narrows to a dict of unknown types; a JSON object's keys are strings.
+    """
+    return isinstance(value, dict)
+
+
 def _credentials_from_document(
     document: object, source: str, *, session_field: str, session_required: bool
 ) -> tuple[Credentials, object]:
     """(Credentials, raw Expiration) from a JSON object; errors name fields only."""
-    if not isinstance(document, dict):
+    if not _is_json_object(document):
         raise CredentialsError(f"{source}: the answer is not a JSON object")
+    access_key = document.get("AccessKeyId")
+    secret_key = document.get("SecretAccessKey")
+    token = document.get(session_field)
     missing = [
         key
-        for key in (
-            "AccessKeyId",
-            "SecretAccessKey",
-            *((session_field,) if session_required else ()),
+        for key, value in (
+            ("AccessKeyId", access_key),
+            ("SecretAccessKey", secret_key),
+            *(((session_field, token),) if session_required else ()),
         )
-        if not isinstance(document.get(key), str) or not document.get(key)
+        if not isinstance(value, str) or not value
     ]
     if missing:
         raise CredentialsError(f"{source}: the answer has no usable " + ", ".join(missing))
-    token = document.get(session_field)
     if token is not None and not isinstance(token, str):
         raise CredentialsError(f"{source}: {session_field} must be a string")
-    credentials = Credentials(document["AccessKeyId"], document["SecretAccessKey"], token or None)
+    assert isinstance(access_key, str)
+    assert isinstance(secret_key, str)
+    credentials = Credentials(access_key, secret_key, token or None)
     return credentials, document.get("Expiration")
 
 
@@ -177,7 +189,7 @@ class ProcessSource:
                 else ""
             )
             raise CredentialsError(f"{source}: its output is not JSON{position}") from None
-        if isinstance(document, dict) and document.get("Version") != 1:
+        if _is_json_object(document) and document.get("Version") != 1:
             version = document.get("Version")
             shown = repr(version) if isinstance(version, int | float | None) else "not a number"
             raise CredentialsError(f"{source}: Version must be 1, got {shown}")
@@ -200,7 +212,8 @@ def _redact_output_secrets(stderr: str, stdout: bytes) -> str:
         document = json.loads(stdout)
     except (ValueError, RecursionError):
         document = None
-    if isinstance(document, dict):
+    values: list[object]
+    if _is_json_object(document):
         values = [document.get(key) for key in ("SecretAccessKey", "SessionToken")]
     else:  # not a JSON object (cut short, say): find the fields by their shape
         values = _SECRET_FIELD.findall(stdout.decode("utf-8", errors="replace"))
@@ -517,7 +530,7 @@ class ImdsSource:
             raise CredentialsError(f"HTTP {status} to GET {IMDS_ROLE_PATH}{role_name}")
         source = f"role {role_name!r}"
         document = _json(body, source)
-        if isinstance(document, dict) and document.get("Code", "Success") != "Success":
+        if _is_json_object(document) and document.get("Code", "Success") != "Success":
             code = document.get("Code")
             shown = code[:60] if isinstance(code, str) else "not a string"
             raise CredentialsError(f"{source}: Code is {shown!r}, not 'Success'")

@@ -13,11 +13,11 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Final
+from typing import Final, TypeGuard
 
 import attrs
 
-from ._credentials import Credentials, CredentialsProvider, Expiring
+from ._credentials import Credentials, CredentialsProvider, Expiring, FrozenCredentialsSource
 from ._errors import CognitoEventsError, CredentialsError, Problem
 
 __all__ = [
@@ -119,15 +119,23 @@ class _ConvertingProvider:
 class FrozenProvider(_ConvertingProvider):
     """Calls ``get_frozen_credentials()`` on every use (botocore refreshes inside it)."""
 
+    def __init__(self, source: FrozenCredentialsSource) -> None:
+        super().__init__(source)
+        self._frozen_source = source
+
     def _read(self) -> object:
-        return self._source.get_frozen_credentials()  # type: ignore[attr-defined]
+        return self._frozen_source.get_frozen_credentials()
 
 
 class CallableProvider(_ConvertingProvider):
     """Calls a zero-argument function on every use; it must return ``Credentials``."""
 
+    def __init__(self, source: Callable[[], object]) -> None:
+        super().__init__(source)
+        self._function = source
+
     def _read(self) -> object:
-        result = self._source()  # type: ignore[operator]
+        result = self._function()
         if not isinstance(result, Credentials):
             raise CredentialsError(
                 f"{self._what} returned {type(result).__name__}, not Credentials"
@@ -135,10 +143,16 @@ class CallableProvider(_ConvertingProvider):
         return result
 
 
+def _has_frozen_credentials(source: object) -> TypeGuard[FrozenCredentialsSource]:
+    """Whether ``source`` has a callable ``get_frozen_credentials`` (a structural check
+    ``isinstance`` cannot make: the protocol is not runtime-checkable)."""
+    return callable(getattr(source, "get_frozen_credentials", None))
+
+
 def explicit_provider(source: object) -> CredentialsProvider | None:
     if isinstance(source, Credentials):
         return StaticProvider(source)
-    if callable(getattr(source, "get_frozen_credentials", None)):
+    if _has_frozen_credentials(source):
         return FrozenProvider(source)
     if hasattr(source, "access_key") and hasattr(source, "secret_key"):
         return _ConvertingProvider(source)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import TypeVar
+from typing import TypeGuard, TypeVar
 from urllib.parse import urlsplit
 
 from ._errors import Problem, ValidationError
@@ -144,6 +144,20 @@ def check_profile(value: object, parameter: str = "profile") -> list[Problem]:
     return []
 
 
+def _is_mapping(value: object) -> TypeGuard[Mapping[object, object]]:
+    """``isinstance(value, Mapping)``, typed for reading a caller's mapping of anything.
+
+    ``isinstance`` narrows to a mapping of unknown types; any mapping can be read as
+    ``object`` keys to ``object`` values.
+    """
+    return isinstance(value, Mapping)
+
+
+def _is_exact_dict(value: object) -> TypeGuard[Mapping[object, object]]:
+    """``type(value) is dict`` (no subclass), typed for reading as ``_is_mapping``."""
+    return type(value) is dict
+
+
 def _close_event_type(name: str) -> str | None:
     import difflib  # only on the error path: keeps import time down
 
@@ -156,7 +170,7 @@ def _close_event_type(name: str) -> str | None:
 
 def check_events(value: object, parameter: str = "events") -> list[Problem]:
     """Problems with an events mapping: exactly one known event type to '' or a Lambda ARN."""
-    if not isinstance(value, Mapping):
+    if not _is_mapping(value):
         return [
             Problem(
                 parameter,
@@ -243,7 +257,7 @@ def _remember(accepted: set[_T], key: _T) -> None:
 def validate_set(identity_pool_id: object, events: object, region: str | None) -> None:
     """Raise ``ValidationError`` listing every problem with a SetCognitoEvents call."""
     pool_key = (identity_pool_id, region)
-    if type(identity_pool_id) is str and type(events) is dict and len(events) == 1:
+    if type(identity_pool_id) is str and _is_exact_dict(events) and len(events) == 1:
         [event] = events.items()
         if (
             type(event[0]) is str
@@ -257,7 +271,7 @@ def validate_set(identity_pool_id: object, events: object, region: str | None) -
     problems += _check_region_match(identity_pool_id, region)
     if problems:
         raise ValidationError(problems)
-    if type(identity_pool_id) is str and type(events) is dict:
+    if type(identity_pool_id) is str and _is_exact_dict(events):
         [(name, arn)] = events.items()
         if type(name) is str and type(arn) is str:
             _remember(_ACCEPTED_POOLS, (identity_pool_id, region))

@@ -33,7 +33,18 @@ import requests
 
 # Through the facade, so the classes a test sees report the public module.
 from . import CognitoEventsClient, Credentials, CredentialsSource, RetryPolicy, sigv4
-from ._emulator import DEV_CREDENTIALS, EmulatorServer, Fault, RecordedRequest
+from ._emulator import (
+    DEFAULT_IDLE_TIMEOUT,
+    DEFAULT_MAX_CONNECTIONS,
+    DEV_CREDENTIALS,
+    FAULT_KINDS,
+    DelayFault,
+    DropFault,
+    EmulatorServer,
+    ErrorFault,
+    Fault,
+    RecordedRequest,
+)
 from ._emulator.services import cognito_identity, cognito_sync
 from ._emulator.services import lambda_ as _lambda
 from ._emulator.services._common import ServiceError as EmulatorServiceError
@@ -42,9 +53,13 @@ from ._validation import check_region
 
 __all__ = [
     "DEV_CREDENTIALS",
+    "FAULT_KINDS",
     "ISOLATED_ENVIRON",
     "ClientOptions",
+    "DelayFault",
+    "DropFault",
     "Emulator",
+    "ErrorFault",
     "Fault",
     "Identity",
     "RecordedRequest",
@@ -100,7 +115,9 @@ class Emulator:
     is one :class:`~cognito_events.Credentials` or several (the first is
     :attr:`credentials`); ``identity_pools`` are registered at start and again by
     :meth:`reset`; ``db`` is a SQLite file that keeps the state across restarts;
-    ``clock_offset`` moves the emulator's clock to simulate skew.
+    ``clock_offset`` moves the emulator's clock to simulate skew. ``admin_token`` makes
+    the HTTP admin API need ``Authorization: Bearer TOKEN`` (:meth:`admin_headers`);
+    ``idle_timeout`` and ``max_connections`` are the server's connection limits.
     """
 
     def __init__(
@@ -111,6 +128,9 @@ class Emulator:
         identity_pools: Sequence[str] | None = None,
         db: str | os.PathLike[str] | None = None,
         clock_offset: timedelta = timedelta(0),
+        admin_token: str | None = None,
+        idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
     ) -> None:
         problems = check_region(region)
         if problems:
@@ -128,6 +148,9 @@ class Emulator:
         self._identity_pools = tuple(identity_pools or ())
         self._db = db
         self._clock_offset = clock_offset
+        self._admin_token = admin_token
+        self._idle_timeout = idle_timeout
+        self._max_connections = max_connections
         self._server: EmulatorServer | None = None
         self._sessions: list[requests.Session] = []
 
@@ -143,6 +166,9 @@ class Emulator:
                 identity_pools=self._identity_pools,
                 db=self._db,
                 clock_offset=self._clock_offset,
+                admin_token=self._admin_token,
+                idle_timeout=self._idle_timeout,
+                max_connections=self._max_connections,
             )
             self._server = server.start()
         return self
@@ -193,6 +219,18 @@ class Emulator:
     def credentials(self) -> Credentials:
         """The key pair :meth:`client` signs with (the first one accepted)."""
         return self._pairs[0]
+
+    @property
+    def admin_token(self) -> str | None:
+        """The bearer token the HTTP admin API needs (None: none needed)."""
+        return self._admin_token
+
+    def admin_headers(self) -> dict[str, str]:
+        """Headers for a call to the HTTP admin API: JSON, and the bearer token if any."""
+        headers = {"Content-Type": "application/json"}
+        if self._admin_token is not None:
+            headers["Authorization"] = f"Bearer {self._admin_token}"
+        return headers
 
     @property
     def clock_offset(self) -> timedelta:
@@ -263,38 +301,47 @@ class Emulator:
         self,
         kind: str = "error",
         *,
+        count: int = 1,
+        operation: str | None = None,
+        probability: float | None = None,
         status: int | None = None,
         code: str | None = None,
         message: str | None = None,
-        count: int = 1,
         retry_after_ms: int | None = None,
         seconds: float | None = None,
-        operation: str | None = None,
-        probability: float | None = None,
     ) -> Fault:
-        """Make the next ``count`` signed requests fail: kind ``"error"`` (an AWS error
-        answer), ``"drop"`` (close without answering) or ``"delay"`` (answer after ``seconds``).
+        """Make the next ``count`` signed requests fail, as a fault of ``kind`` from
+        :data:`FAULT_KINDS`: ``"error"`` (an AWS error answer: ``status``, ``code``,
+        ``message``, ``retry_after_ms``), ``"drop"`` (close without answering) or
+        ``"delay"`` (answer after ``seconds``).
 
         ``inject_fault(status=429, count=2, retry_after_ms=0)``, ``inject_fault(status=503)``,
         ``inject_fault("drop")``, ``inject_fault("delay", seconds=0.2)``,
         ``inject_fault(status=429, count=10**9, probability=0.3)`` (about 30 % of
-        requests throttled from now on). Raises ValueError
-        for an impossible fault; returns the fault queued.
+        requests throttled from now on). The arguments are the admin API's JSON fields and
+        are checked by the same code. Raises ValueError for an impossible fault; returns
+        the fault queued.
         """
-        document: dict[str, object] = {"kind": kind, "count": count}
-        optional = {
+        given = {
+            "count": count,
+            "operation": operation,
+            "probability": probability,
             "status": status,
             "code": code,
             "message": message,
             "retry_after_ms": retry_after_ms,
             "seconds": seconds,
-            "operation": operation,
-            "probability": probability,
         }
-        document.update({key: value for key, value in optional.items() if value is not None})
+        document: dict[str, object] = {"kind": kind}
+        document.update({key: value for key, value in given.items() if value is not None})
         fault = Fault.from_json(document)
         self._running.faults.add(fault)
         return fault
+
+    @property
+    def faults(self) -> list[Fault]:
+        """The faults still pending, with their remaining counts, in the order they apply."""
+        return self._running.faults.pending()
 
     @property
     def requests(self) -> list[RecordedRequest]:

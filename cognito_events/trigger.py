@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping
-from typing import Any, Final, Literal, TypeAlias
+from typing import Any, Final, Literal, TypeAlias, TypeGuard
 
 import attrs
 
@@ -99,10 +99,19 @@ class RecordChange:
         return {"oldValue": self.old_value, "newValue": self.new_value, "op": self.op}
 
 
+def _is_object(value: object) -> TypeGuard[Mapping[object, object]]:
+    """Whether ``value`` is a JSON object (any mapping), typed for reading.
+
+    ``isinstance`` narrows to a mapping of unknown types; any mapping can be read as
+    ``object`` keys to ``object`` values.
+    """
+    return isinstance(value, Mapping)
+
+
 def _record_change(
     data: object, path: str, problems: list[str], strict: bool
 ) -> RecordChange | None:
-    if not isinstance(data, Mapping):
+    if not _is_object(data):
         problems.append(f"{path}: expected an object, found {_kind(data)}")
         return None
     before = len(problems)
@@ -161,7 +170,9 @@ class SyncTriggerEvent:
     identity_pool_id: str
     identity_id: str
     dataset_name: str
-    records: Mapping[str, RecordChange] = attrs.field(factory=dict, converter=_copy_records)
+    records: Mapping[str, RecordChange] = attrs.field(
+        factory=dict[str, RecordChange], converter=_copy_records
+    )
 
     @classmethod
     def from_dict(cls, event: object, *, strict: bool = False) -> SyncTriggerEvent:
@@ -171,52 +182,7 @@ class SyncTriggerEvent:
         AWS adds one; with ``strict`` they are errors too (the emulator reads a
         function's output that way).
         """
-        return cls._parse(event, "SyncTrigger event", strict)
-
-    @classmethod
-    def _parse(cls, event: object, what: str, strict: bool) -> SyncTriggerEvent:
-        if not isinstance(event, Mapping):
-            raise MalformedEventError(
-                [f"event: expected an object, found {_kind(event)}"], what=what
-            )
-        problems: list[str] = []
-        values: dict[str, Any] = {}
-        version = event.get("version")
-        if isinstance(version, bool) or not isinstance(version, int):
-            problems.append(f"version: expected an integer, found {_kind(version)}")
-        elif version != EVENT_VERSION:
-            problems.append(f"version: expected {EVENT_VERSION}, found {version}")
-        values["version"] = version
-        for name, attribute in _FIELDS[1:]:
-            value = event.get(name)
-            if not isinstance(value, str):
-                problems.append(f"{name}: expected a string, found {_kind(value)}")
-            elif not value:
-                problems.append(f"{name}: must not be empty")
-            values[attribute] = value
-        if isinstance(values["event_type"], str) and values["event_type"] not in ("", EVENT_TYPE):
-            problems.append(f"eventType: expected {EVENT_TYPE!r}, found {values['event_type']!r}")
-        raw_records = event.get("datasetRecords")
-        records: dict[str, RecordChange] = {}
-        if not isinstance(raw_records, Mapping):
-            problems.append(f"datasetRecords: expected an object, found {_kind(raw_records)}")
-        else:
-            for key, raw in raw_records.items():
-                if not isinstance(key, str) or not 1 <= len(key) <= MAX_KEY_LENGTH:
-                    problems.append(
-                        f"datasetRecords: key {key!r} must be 1 to {MAX_KEY_LENGTH} characters"
-                    )
-                    continue
-                change = _record_change(raw, f"datasetRecords.{key}", problems, strict)
-                if change is not None:
-                    records[key] = change
-        known = {name for name, _ in _FIELDS} | {"datasetRecords"}
-        unknown = sorted(str(name) for name in event if name not in known)
-        if unknown and strict:
-            problems.append(f"event: unknown field(s) {', '.join(unknown)}")
-        if problems:
-            raise MalformedEventError(problems, what=what)
-        return cls(records=records, **values)
+        return _parse_event(cls, event, "SyncTrigger event", strict)
 
     def to_dict(self) -> dict[str, object]:
         """The JSON object in Lambda's shape (keys as AWS names them)."""
@@ -259,6 +225,51 @@ class SyncTriggerEvent:
         )
 
 
+def _parse_event(
+    cls: type[SyncTriggerEvent], event: object, what: str, strict: bool
+) -> SyncTriggerEvent:
+    if not _is_object(event):
+        raise MalformedEventError([f"event: expected an object, found {_kind(event)}"], what=what)
+    problems: list[str] = []
+    values: dict[str, Any] = {}
+    version = event.get("version")
+    if isinstance(version, bool) or not isinstance(version, int):
+        problems.append(f"version: expected an integer, found {_kind(version)}")
+    elif version != EVENT_VERSION:
+        problems.append(f"version: expected {EVENT_VERSION}, found {version}")
+    values["version"] = version
+    for name, attribute in _FIELDS[1:]:
+        value = event.get(name)
+        if not isinstance(value, str):
+            problems.append(f"{name}: expected a string, found {_kind(value)}")
+        elif not value:
+            problems.append(f"{name}: must not be empty")
+        values[attribute] = value
+    if isinstance(values["event_type"], str) and values["event_type"] not in ("", EVENT_TYPE):
+        problems.append(f"eventType: expected {EVENT_TYPE!r}, found {values['event_type']!r}")
+    raw_records = event.get("datasetRecords")
+    records: dict[str, RecordChange] = {}
+    if not _is_object(raw_records):
+        problems.append(f"datasetRecords: expected an object, found {_kind(raw_records)}")
+    else:
+        for key, raw in raw_records.items():
+            if not isinstance(key, str) or not 1 <= len(key) <= MAX_KEY_LENGTH:
+                problems.append(
+                    f"datasetRecords: key {key!r} must be 1 to {MAX_KEY_LENGTH} characters"
+                )
+                continue
+            change = _record_change(raw, f"datasetRecords.{key}", problems, strict)
+            if change is not None:
+                records[key] = change
+    known = {name for name, _ in _FIELDS} | {"datasetRecords"}
+    unknown = sorted(str(name) for name in event if name not in known)
+    if unknown and strict:
+        problems.append(f"event: unknown field(s) {', '.join(unknown)}")
+    if problems:
+        raise MalformedEventError(problems, what=what)
+    return cls(records=records, **values)
+
+
 #: What :func:`sync_trigger` wraps: the typed event and Lambda's context in, the event to
 #: store out (``None`` stores the event as received).
 TypedHandler: TypeAlias = Callable[[SyncTriggerEvent, Any], "SyncTriggerEvent | None"]
@@ -278,14 +289,7 @@ def sync_trigger(handler: TypedHandler) -> LambdaHandler:
     @functools.wraps(handler)
     def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         typed = SyncTriggerEvent.from_dict(event)
-        result = handler(typed, context)
-        if result is None:
-            result = typed
-        if not isinstance(result, SyncTriggerEvent):
-            raise MalformedEventError(
-                [f"handler output: expected a SyncTriggerEvent or None, found {_kind(result)}"],
-                what="handler output",
-            )
+        result = _handler_result(handler(typed, context), typed)
         output = result.to_dict()
         check_output(typed, output, what="handler output")
         return output
@@ -293,12 +297,24 @@ def sync_trigger(handler: TypedHandler) -> LambdaHandler:
     return lambda_handler
 
 
+def _handler_result(result: object, received: SyncTriggerEvent) -> SyncTriggerEvent:
+    """What a typed handler returned, checked: it may be untyped code returning anything."""
+    if result is None:
+        return received
+    if not isinstance(result, SyncTriggerEvent):
+        raise MalformedEventError(
+            [f"handler output: expected a SyncTriggerEvent or None, found {_kind(result)}"],
+            what="handler output",
+        )
+    return result
+
+
 def check_output(
     received: SyncTriggerEvent, output: object, *, what: str = "function output"
 ) -> SyncTriggerEvent:
     """A function's output read as the event to store: MalformedEventError when it is not
     one, or names another pool, identity, dataset, region, version or event type."""
-    result = SyncTriggerEvent._parse(output, what, strict=True)
+    result = _parse_event(SyncTriggerEvent, output, what, strict=True)
     mismatched = [
         name
         for name, attribute in _FIELDS

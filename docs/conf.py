@@ -63,6 +63,8 @@ nitpick_ignore = [
     ("py:class", "datetime.timedelta"),
     ("py:class", "os.PathLike"),
     ("py:class", "requests.sessions.Session"),
+    # The emulator's internal protocol in Fault.apply's signature (not a public name).
+    ("py:class", "cognito_events._emulator._http.Responder"),
 ]
 
 # -- doctest -----------------------------------------------------------------------------

@@ -734,6 +734,9 @@ def test_serve_arguments_reach_the_emulator(
         ),
         "stdout": sys.stdout,
         "verbose": False,
+        "admin_token": None,
+        "idle_timeout": 30.0,
+        "max_connections": 256,
         "functions": {},
         "lambda_endpoint": None,
     }

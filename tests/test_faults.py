@@ -47,7 +47,7 @@ from cognito_events import (
     TooManyRequestsError,
 )
 from cognito_events._credentials import SourceSettings
-from cognito_events._emulator import EmulatorServer, Fault
+from cognito_events._emulator import EmulatorServer, ErrorFault
 from cognito_events._fetchers import container_source
 from cognito_events._providers import RefreshingProvider
 from cognito_events.testing import ISOLATED_ENVIRON, Emulator
@@ -436,7 +436,7 @@ def test_rotated_keys_are_used_by_the_next_call_and_by_the_next_attempt() -> Non
         assert client.get_cognito_events(POOL) == {SYNC_TRIGGER: ARN}
 
         # Throttled, and the keys change while the client waits: the retry re-signs.
-        server.faults.add(Fault(status=429, code="TooManyRequestsException"))
+        server.faults.add(ErrorFault(status=429, code="TooManyRequestsException"))
         client.set_cognito_events(POOL, {SYNC_TRIGGER: ""})
         elapsed = time.monotonic() - started
         log = signed_with(server)

@@ -21,7 +21,15 @@ from cognito_events import (
     RetryPolicy,
     TransportError,
 )
-from cognito_events.testing import DEV_CREDENTIALS, Emulator, Fault, RecordedRequest
+from cognito_events.testing import (
+    DEV_CREDENTIALS,
+    DelayFault,
+    DropFault,
+    Emulator,
+    ErrorFault,
+    Fault,
+    RecordedRequest,
+)
 
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:on-sync"
 POOL = "us-east-1:0f7e2b2c-1111-2222-3333-444455556666"
@@ -153,18 +161,21 @@ def test_constructor_checks() -> None:
 def test_inject_fault_shapes() -> None:
     with Emulator(identity_pools=[POOL]) as emulator:
         throttle = emulator.inject_fault(status=429, count=2, retry_after_ms=0)
-        assert throttle == Fault(
+        assert throttle == ErrorFault(
             status=429,
             code="TooManyRequestsException",
             message="Rate exceeded (fault injected by the emulator)",
             count=2,
             retry_after_ms=0,
         )
-        assert emulator.inject_fault("drop") == Fault(kind="drop")
-        assert emulator.inject_fault("delay", seconds=0.01, operation="GetCognitoEvents") == Fault(
-            kind="delay", seconds=0.01, operation="GetCognitoEvents"
+        assert emulator.inject_fault("drop") == DropFault()
+        assert emulator.inject_fault(
+            "delay", seconds=0.01, operation="GetCognitoEvents"
+        ) == DelayFault(seconds=0.01, operation="GetCognitoEvents")
+        assert emulator.inject_fault(status=500, message="disk on fire") == ErrorFault(
+            message="disk on fire"
         )
-        assert emulator.inject_fault(status=500, message="disk on fire").message == "disk on fire"
+        assert [fault.kind for fault in emulator.faults] == ["error", "drop", "delay", "error"]
         with pytest.raises(ValueError, match="status must be"):
             emulator.inject_fault(status=200)
         with pytest.raises(ValueError, match="kind must be"):
@@ -244,7 +255,7 @@ def test_importing_the_package_does_not_import_the_emulator() -> None:
 
 
 def test_a_fault_with_a_probability_applies_to_that_share_of_requests() -> None:
-    from cognito_events._emulator._state import Fault, FaultQueue
+    from cognito_events._emulator._faults import FaultQueue
 
     draws = iter([0.9, 0.1, 0.5, 0.2, 0.95])
     queue = FaultQueue(random=lambda: next(draws))

@@ -58,8 +58,10 @@ class IniFile:
     path: str
     exists: bool = False
     read_error: str | None = None
-    sections: Mapping[str, Mapping[str, Setting]] = attrs.field(factory=dict, repr=False)
-    section_lines: Mapping[str, int] = attrs.field(factory=dict, repr=False)
+    sections: Mapping[str, Mapping[str, Setting]] = attrs.field(
+        factory=dict[str, Mapping[str, Setting]], repr=False
+    )
+    section_lines: Mapping[str, int] = attrs.field(factory=dict[str, int], repr=False)
     problems: tuple[FileProblem, ...] = ()
 
     def check_readable(self) -> None:
@@ -76,7 +78,7 @@ class _Entry:
     key: str
     line: int
     first: str
-    more: list[tuple[int, str]] = attrs.field(factory=list)
+    more: list[tuple[int, str]] = attrs.field(factory=list[tuple[int, str]])
 
 
 def parse_ini(path: str, data: bytes) -> IniFile:

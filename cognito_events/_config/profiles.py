@@ -148,7 +148,9 @@ def load_profile(
     config_header = profiles.get(name)
     # A malformed header is attributed to the name it seems to have: if it may be this
     # profile's section, the profile is affected even when it was not found.
-    config_names = {f"profile {name}"} | ({"default"} if name == "default" else set())
+    config_names = {f"profile {name}"}
+    if name == "default":
+        config_names.add("default")
     for file, header, names, shown in (
         (credentials_file, credentials_header, {name}, name),
         (config_file, config_header, config_names, config_header or f"profile {name}"),

@@ -66,7 +66,10 @@ HTTP   ``x-amzn-ErrorType``                 when
 404    UnknownOperationException            any other path
 405    MethodNotAllowedException            a method other than GET/POST on the path
 413    RequestEntityTooLargeException       body over 64 KiB (refused unread)
-400    BadRequestException                  broken HTTP framing
+400    BadRequestException                  broken or ambiguous HTTP framing (RFC 9112:
+                                            see :mod:`._http`); the connection is closed
+408    RequestTimeoutException              head not complete within the idle timeout
+431    RequestHeaderFieldsTooLargeException head over 32 KiB or over 100 fields
 403    ExpiredTokenException                an identity's temporary credentials expired
 =====  ===================================  ==============================================
 
@@ -78,10 +81,14 @@ other operations, authenticated identities, IAM policies for identities and Lamb
 versions and aliases are not emulated. ``docs/testing-sync-trigger.rst`` lists the
 strict choices made where AWS does not document the behaviour.
 
-Admin API (test only, unsigned)
--------------------------------
-Under ``/_emulator/``; JSON in and out; errors as above. Anyone who can reach the port
-can use it: keep the emulator on 127.0.0.1.
+Admin API (test only)
+---------------------
+Under ``/_emulator/``; JSON in and out; errors as above. Guarded (:mod:`._admin`): a
+``Host`` other than the server's address (or localhost/127.0.0.1/[::1]) with its port,
+or an ``Origin`` off loopback, is refused with 403; POST and PUT need ``Content-Type:
+application/json`` (415); with an ``admin_token`` every call needs ``Authorization:
+Bearer TOKEN`` (401 without, 403 wrong). Without a token, anyone who can reach the port
+can use it: keep the emulator on 127.0.0.1 or set one.
 
 =======  ====================================  ===========================================
 method   path                                  body → answer
@@ -102,7 +109,7 @@ POST     /_emulator/faults                     a fault (below) → ``{"faults": 
 GET      /_emulator/faults                     → ``{"faults": [pending]}``
 DELETE   /_emulator/faults                     → ``{"faults": []}``
 GET      /_emulator/requests                   → ``{"requests": [request, ...]}`` oldest
-                                               first, the latest 1000
+                                               first, the latest 1000 (and 4 MiB)
 DELETE   /_emulator/requests                   → ``{"requests": []}``
 GET      /_emulator/clock                      → ``{"now": "YYYYMMDDTHHMMSSZ",
                                                "offset_seconds": N}``
@@ -144,20 +151,40 @@ A recorded request::
      "body": "{...}", "status": 200, "error_code": null,
      "operation": "SetCognitoEvents", "request_id": "..."}
 
-``status`` is null for a dropped connection; header names are lowercased.
+``status`` is null for a dropped connection; header names are lowercased and only
+those a test needs are kept; signature and token query parameters are redacted too.
 """
 
 from __future__ import annotations
 
-from ._handler import MAX_BODY_BYTES
-from ._server import DEV_CREDENTIALS, EmulatorServer, serve
-from ._state import Fault, RecordedRequest
+from ._faults import FAULT_KINDS, DelayFault, DropFault, ErrorFault, Fault
+from ._http import MAX_BODY_BYTES, MAX_HEAD_BYTES
+from ._server import (
+    ADMIN_TOKEN_ENV,
+    DEFAULT_IDLE_TIMEOUT,
+    DEFAULT_MAX_CONNECTIONS,
+    DEV_CREDENTIALS,
+    EmulatorServer,
+    serve,
+)
+from ._state import RecordedRequest
+from ._store import DatabaseInUseError, ForeignDatabaseError
 
 __all__ = [
+    "ADMIN_TOKEN_ENV",
+    "DEFAULT_IDLE_TIMEOUT",
+    "DEFAULT_MAX_CONNECTIONS",
     "DEV_CREDENTIALS",
+    "FAULT_KINDS",
     "MAX_BODY_BYTES",
+    "MAX_HEAD_BYTES",
+    "DatabaseInUseError",
+    "DelayFault",
+    "DropFault",
     "EmulatorServer",
+    "ErrorFault",
     "Fault",
+    "ForeignDatabaseError",
     "RecordedRequest",
     "serve",
 ]

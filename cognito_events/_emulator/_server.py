@@ -1,8 +1,21 @@
-"""The emulator's server: threads, connections, graceful shutdown, and ``serve()``."""
+"""The emulator's server: connections, threads and their limits, shutdown, and ``serve()``.
+
+The accept loop holds each new connection, without a thread, until its first bytes
+arrive; only then does a handler thread take it. At most ``max_connections`` handler
+threads run at once; connections that have sent bytes wait for a free one, accepted.
+At most ``8 * max_connections`` connections wait without having sent anything: past
+that the oldest of them is closed to make room (an idle flood cannot lock clients
+out), and each is closed anyway after ``idle_timeout`` seconds. A handler closes a
+connection that sends no complete request head within ``idle_timeout`` (408). When
+``accept`` fails for want of file descriptors (EMFILE/ENFILE) the loop stops listening
+for a growing while and says so once, instead of spinning.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import errno
+import ipaddress
 import logging
 import os
 import selectors
@@ -12,6 +25,7 @@ import socketserver
 import sqlite3
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
@@ -21,13 +35,21 @@ from typing import Final, TextIO
 
 from .._credentials import Credentials
 from .._validation import check_identity_pool_id
+from ._faults import FaultQueue
 from ._handler import EmulatorHandler
-from ._state import FaultQueue, RequestLog
+from ._state import RequestLog
 from ._store import Store
 from .services._common import LambdaHandler
 from .services.lambda_ import add_function
 
-__all__ = ["DEV_CREDENTIALS", "EmulatorServer", "serve"]
+__all__ = [
+    "ADMIN_TOKEN_ENV",
+    "DEFAULT_IDLE_TIMEOUT",
+    "DEFAULT_MAX_CONNECTIONS",
+    "DEV_CREDENTIALS",
+    "EmulatorServer",
+    "serve",
+]
 
 #: The development key pair accepted when no credentials are configured. Not a secret:
 #: it is printed at start and documented, and only this emulator accepts it.
@@ -37,6 +59,18 @@ DEV_CREDENTIALS: Final = Credentials(
 )
 #: How long :meth:`EmulatorServer.shutdown` lets in-flight requests finish by default.
 DEFAULT_GRACE_SECONDS: Final = 5.0
+#: Seconds a connection may take to send a complete request head (and between requests).
+DEFAULT_IDLE_TIMEOUT: Final = 30.0
+#: Connections served (each by a thread) at once.
+DEFAULT_MAX_CONNECTIONS: Final = 256
+#: The environment variable ``serve`` reads the admin token from.
+ADMIN_TOKEN_ENV: Final = "COGNITO_EVENTS_EMULATOR_ADMIN_TOKEN"  # noqa: S105 - a name
+#: Connections accepted but not yet served, per allowed served connection.
+_WAITING_PER_CONNECTION: Final = 8
+_MAX_BACKOFF: Final = 1.0
+_FD_ERRORS: Final = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
+_LISTEN: Final = "listen"
+_WAKE: Final = "wake"
 
 
 def _utc_now() -> datetime:
@@ -57,8 +91,9 @@ class EmulatorServer(ThreadingHTTPServer):
     """
 
     daemon_threads = True
+    block_on_close = False
     allow_reuse_address = True
-    request_queue_size = 128
+    request_queue_size = 1024
 
     def __init__(
         self,
@@ -71,6 +106,9 @@ class EmulatorServer(ThreadingHTTPServer):
         clock_offset: timedelta = timedelta(0),
         clock: Callable[[], datetime] | None = None,
         log: TextIO | None = None,
+        admin_token: str | None = None,
+        idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
         functions: Mapping[str, LambdaHandler] | None = None,
         lambda_endpoint: str | None = None,
     ) -> None:
@@ -87,12 +125,18 @@ class EmulatorServer(ThreadingHTTPServer):
             _check_pool(pool)
         if not isinstance(clock_offset, timedelta):
             raise TypeError(f"clock_offset must be a timedelta, not {type(clock_offset).__name__}")
+        problems = _limit_problems(admin_token, idle_timeout, max_connections)
+        if problems:
+            raise ValueError("; ".join(problems))
 
         self.credentials: tuple[Credentials, ...] = pairs
         self.credentials_by_key: Mapping[str, Credentials] = by_key
         self.startup_identity_pools: tuple[str, ...] = pools
         self.clock_offset = clock_offset
         self.log = log
+        self.admin_token = admin_token
+        self.idle_timeout = float(idle_timeout)
+        self.max_connections = max_connections
         self.faults = FaultQueue()
         self.requests = RequestLog()
         self.stopping = False  # read by handlers: answer with Connection: close
@@ -102,7 +146,12 @@ class EmulatorServer(ThreadingHTTPServer):
         self._in_flight_lock = threading.Lock()
         self._clock = clock or _utc_now
         self._stop_requested = False
-        self._connections: dict[socket.socket, bool] = {}  # socket -> busy
+        self._connections: dict[socket.socket, bool] = {}  # served: socket -> busy
+        self._waiting: dict[socket.socket, tuple[object, float]] = {}  # -> (address, deadline)
+        self._readable: dict[socket.socket, None] = {}  # waiting ones that sent something
+        self._backoff = 0.0
+        self._backoff_until = 0.0
+        self._fd_warned = False
         self._connections_changed = threading.Condition()
         self._ready = threading.Event()
         self._loop_done = threading.Event()
@@ -125,6 +174,7 @@ class EmulatorServer(ThreadingHTTPServer):
             for arn, handler in (functions or {}).items():
                 self.add_lambda_function(arn, handler)
             super().__init__((host, port), EmulatorHandler)
+            self.store.set_owner(f"pid {os.getpid()}, {self.endpoint_url}")
         except BaseException:
             self.store.close()
             self._wake_r.close()
@@ -220,22 +270,15 @@ class EmulatorServer(ThreadingHTTPServer):
 
     # -- connections ------------------------------------------------------------------
 
-    def get_request(self) -> tuple[socket.socket, object]:
-        """Accept a connection, with TCP_NODELAY so small answers leave at once."""
-        sock, address = self.socket.accept()
-        if sock.family in (socket.AF_INET, socket.AF_INET6):
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        with self._connections_changed:
-            self._connections[sock] = False
-        return sock, address
-
     def shutdown_request(self, request: socket.socket | tuple[bytes, socket.socket]) -> None:
-        """Close a finished connection and forget it."""
+        """Close a finished connection, forget it, and wake the loop if some wait for a slot."""
         with self._connections_changed:
             if isinstance(request, socket.socket):
                 self._connections.pop(request, None)
             self._connections_changed.notify_all()
         super().shutdown_request(request)
+        if self._readable:
+            self._wake()
 
     def mark_idle(self, connection: socket.socket) -> bool:
         """A handler waits for the next request; False means: close instead, we are stopping."""
@@ -263,33 +306,141 @@ class EmulatorServer(ThreadingHTTPServer):
     def serve_forever(self, poll_interval: float = 0.5) -> None:
         """Accept connections until :meth:`request_stop`; no polling, a wake-up socket."""
         with selectors.DefaultSelector() as selector:
-            selector.register(self.socket, selectors.EVENT_READ)
-            selector.register(self._wake_r, selectors.EVENT_READ)
+            selector.register(self.socket, selectors.EVENT_READ, _LISTEN)
+            selector.register(self._wake_r, selectors.EVENT_READ, _WAKE)
+            listening = True
             self._ready.set()
             try:
                 while not self._stop_requested:
-                    for key, _ in selector.select():
-                        if key.fileobj is self.socket and not self._stop_requested:
-                            self._accept_one()
+                    for key, _ in selector.select(self._loop_timeout(listening)):
+                        if key.data is _LISTEN:
+                            self._accept_one(selector)
+                        elif key.data is _WAKE:
+                            with contextlib.suppress(OSError):
+                                self._wake_r.recv(4096)
+                        else:  # a waiting connection sent its first bytes
+                            selector.unregister(key.fileobj)
+                            self._readable[key.fileobj] = None  # type: ignore[index]
+                    self._serve_readable()
+                    self._expire_waiting(selector)
+                    want = (
+                        len(self._readable) < self.max_connections * _WAITING_PER_CONNECTION
+                        and time.monotonic() >= self._backoff_until
+                    )
+                    if want != listening:
+                        if want:
+                            selector.register(self.socket, selectors.EVENT_READ, _LISTEN)
+                        else:
+                            selector.unregister(self.socket)
+                        listening = want
             finally:
+                for sock in list(self._waiting):
+                    self._forget_waiting(selector, sock)
                 self._loop_done.set()
 
-    def _accept_one(self) -> None:
+    def _loop_timeout(self, listening: bool) -> float | None:
+        now = time.monotonic()
+        deadlines = []
+        idle = next(
+            (
+                deadline
+                for sock, (_, deadline) in self._waiting.items()
+                if sock not in self._readable
+            ),
+            None,
+        )
+        if idle is not None:
+            deadlines.append(idle)
+        if not listening and self._backoff_until > now:
+            deadlines.append(self._backoff_until)
+        if self._readable:
+            deadlines.append(now + 0.5)  # a safety net behind the wake-ups
+        if not deadlines:
+            return None
+        return max(0.0, min(deadlines) - now)
+
+    def _accept_one(self, selector: selectors.BaseSelector) -> None:
         try:
-            request, address = self.get_request()
-        except OSError:  # the client gave up before we accepted
+            sock, address = self.socket.accept()
+        except OSError as exc:
+            if exc.errno in _FD_ERRORS:
+                self._back_off(exc)
+            return  # otherwise the client gave up before we accepted
+        self._backoff = 0.0
+        self._fd_warned = False
+        if (
+            len(self._waiting) - len(self._readable)
+            >= self.max_connections * _WAITING_PER_CONNECTION
+        ):
+            oldest = next((s for s in self._waiting if s not in self._readable), None)
+            if oldest is not None:
+                self._forget_waiting(selector, oldest)
+        try:
+            if sock.family in (socket.AF_INET, socket.AF_INET6):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            selector.register(sock, selectors.EVENT_READ, address)
+        except (OSError, ValueError):
+            sock.close()
             return
-        try:
-            self.process_request(request, address)
-        except Exception:  # e.g. no thread could be started
-            self.handle_error(request, address)
-            self.shutdown_request(request)
+        self._waiting[sock] = (address, time.monotonic() + self.idle_timeout)
+
+    def _back_off(self, exc: OSError) -> None:
+        """Out of file descriptors: stop accepting for a while (longer each time), say it once."""
+        self._backoff = min(_MAX_BACKOFF, self._backoff * 2 or 0.05)
+        self._backoff_until = time.monotonic() + self._backoff
+        if not self._fd_warned:
+            self._fd_warned = True
+            stream = self.log if self.log is not None else sys.stderr
+            with contextlib.suppress(OSError, ValueError):
+                stream.write(
+                    f"cognito-events emulator: cannot accept connections: {exc.strerror} "
+                    f"({len(self._connections) + len(self._waiting)} open); waiting for some "
+                    "to close (raise the limit with 'ulimit -n')\n"
+                )
+                stream.flush()
+
+    def _serve_readable(self) -> None:
+        while self._readable and len(self._connections) < self.max_connections:
+            sock = next(iter(self._readable))
+            del self._readable[sock]
+            address, _ = self._waiting.pop(sock)
+            with self._connections_changed:
+                self._connections[sock] = False
+            try:
+                self.process_request(sock, address)
+            except Exception:  # e.g. no thread could be started
+                self.handle_error(sock, address)
+                self.shutdown_request(sock)
+
+    def _expire_waiting(self, selector: selectors.BaseSelector) -> None:
+        now = time.monotonic()
+        expired = []
+        for sock, (_, deadline) in self._waiting.items():
+            if deadline > now:
+                break  # in order of acceptance, so of deadline
+            if sock not in self._readable:  # those wait for a thread, through no fault
+                expired.append(sock)
+        for sock in expired:
+            self._forget_waiting(selector, sock)
+
+    def _forget_waiting(self, selector: selectors.BaseSelector, sock: socket.socket) -> None:
+        del self._waiting[sock]
+        if sock in self._readable:
+            del self._readable[sock]
+        else:
+            with contextlib.suppress(KeyError, ValueError):
+                selector.unregister(sock)
+        with contextlib.suppress(OSError):
+            sock.close()
+
+    def _wake(self) -> None:
+        with contextlib.suppress(OSError):
+            self._wake_w.send(b"\0")
 
     def request_stop(self) -> None:
         """Ask the accept loop to end; returns at once, safe in a signal handler."""
         self._stop_requested = True
-        with contextlib.suppress(OSError):
-            self._wake_w.send(b"\0")
+        self._wake()
 
     def start(self) -> EmulatorServer:
         """Serve in a daemon thread; returns once the loop runs."""
@@ -350,6 +501,41 @@ def _shut(sock: socket.socket, how: int) -> None:
         sock.shutdown(how)
 
 
+def _limit_problems(
+    admin_token: object, idle_timeout: object, max_connections: object
+) -> list[str]:
+    problems = []
+    if admin_token is not None and (
+        not isinstance(admin_token, str)
+        or not admin_token
+        or not admin_token.isprintable()
+        or admin_token != admin_token.strip()
+    ):
+        problems.append("admin_token must be a non-empty printable string without edge spaces")
+    if (
+        not isinstance(idle_timeout, int | float)
+        or isinstance(idle_timeout, bool)
+        or not 0 < idle_timeout <= 86400
+    ):
+        problems.append(f"idle_timeout must be a number of seconds above 0, not {idle_timeout!r}")
+    if (
+        not isinstance(max_connections, int)
+        or isinstance(max_connections, bool)
+        or not 1 <= max_connections <= 65536
+    ):
+        problems.append(
+            f"max_connections must be a whole number from 1 to 65536, not {max_connections!r}"
+        )
+    return problems
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
 def _check_pool(identity_pool_id: object) -> None:
     problems = check_identity_pool_id(identity_pool_id, "identity pool id")
     if problems:
@@ -367,6 +553,9 @@ def serve(
     stderr: TextIO | None = None,
     clock_offset: timedelta = timedelta(0),
     verbose: bool = False,
+    admin_token: str | None = None,
+    idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
+    max_connections: int = DEFAULT_MAX_CONNECTIONS,
     functions: Mapping[str, LambdaHandler] | None = None,
     lambda_endpoint: str | None = None,
 ) -> int:
@@ -375,7 +564,8 @@ def serve(
     Prints exactly one line to ``stdout`` (default ``sys.stdout``) once the socket
     listens, ``Listening on http://HOST:PORT`` (port 0 picks a free port), and everything
     else to ``stderr``: the development key pair when no ``credentials`` are given, and
-    with ``verbose`` one line per request. Returns 0 after a clean stop (requests in
+    with ``verbose`` one line per request; a warning when it listens off loopback without
+    an ``admin_token``. Returns 0 after a clean stop (requests in
     flight are finished first), 1 when it cannot start (the reason is on ``stderr``).
     Must be called in the main thread (RuntimeError otherwise).
     """
@@ -396,6 +586,9 @@ def serve(
             credentials=pairs,
             clock_offset=clock_offset,
             log=err if verbose else None,
+            admin_token=admin_token,
+            idle_timeout=idle_timeout,
+            max_connections=max_connections,
             functions=functions,
             lambda_endpoint=lambda_endpoint,
         )
@@ -413,6 +606,15 @@ def serve(
             )
         for pool in server.startup_identity_pools:
             print(f"cognito-events emulator: identity pool {pool}", file=err, flush=True)
+        if admin_token is None and not _is_loopback(server.host):
+            print(
+                f"cognito-events emulator: WARNING: listening on {server.host}, off loopback, "
+                "without an admin token: anyone who can reach this port can use the admin API "
+                "(queue faults, read the request log, reset or wipe the state). Give "
+                f"--admin-token (or {ADMIN_TOKEN_ENV}), or bind 127.0.0.1.",
+                file=err,
+                flush=True,
+            )
         for arn in server.lambda_handlers:
             print(f"cognito-events emulator: Lambda function {arn}", file=err, flush=True)
         previous = _install_stop_handlers(server)

@@ -1,259 +1,81 @@
-"""In-memory emulator state that is not stored in SQLite: injected faults and the request log.
+"""The request log: what the emulator received on its service routes, redacted and bounded.
 
-Both are reset by the admin API's ``reset`` and neither survives a restart.
+Injected faults live in :mod:`._faults`. The log is reset by the admin API's ``reset``
+and does not survive a restart. It keeps only the headers a test needs, redacts
+signatures, session tokens and other credentials wherever they appear (headers or query
+string), and is capped both in entries and in bytes.
 """
 
 from __future__ import annotations
 
-import random as _random
 import re
 import threading
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Final, Literal
+from typing import Final
+from urllib.parse import quote, unquote_plus
 
 import attrs
 
 from ..sigv4 import format_amz_date
-from ._router import OPERATION_NAMES
+from ._faults import OPERATIONS, Fault, FaultQueue
 
 __all__ = [
+    "KEPT_HEADERS",
+    "MAX_RECORDED_BYTES",
     "MAX_RECORDED_REQUESTS",
     "OPERATIONS",
+    "REDACTED",
     "Fault",
     "FaultQueue",
     "RecordedRequest",
     "RequestLog",
     "redacted_headers",
+    "redacted_query",
 ]
 
-#: Every emulated operation, by the name AWS gives it (a fault may target one).
-OPERATIONS: Final = OPERATION_NAMES
-#: The request log keeps this many of the latest requests.
+#: The request log keeps this many of the latest requests...
 MAX_RECORDED_REQUESTS: Final = 1000
-#: Longest delay a ``delay`` fault may ask for, in seconds.
-MAX_FAULT_DELAY: Final = 30.0
-
-FaultKind = Literal["error", "drop", "delay"]
-
-_DEFAULT_CODES: Final[Mapping[int, str]] = {
-    400: "InvalidParameterException",
-    403: "NotAuthorizedException",
-    404: "ResourceNotFoundException",
-    409: "ResourceConflictException",
-    429: "TooManyRequestsException",
-    500: "InternalErrorException",
-    503: "ServiceUnavailableException",
-}
-_DEFAULT_MESSAGES: Final[Mapping[str, str]] = {
-    "TooManyRequestsException": "Rate exceeded",
-    "InternalErrorException": "Internal error",
-    "ServiceUnavailableException": "Service unavailable",
-}
-# What may appear in an x-amzn-ErrorType header value.
-_CODE: Final = re.compile(r"[A-Za-z][A-Za-z0-9_.#:/-]{0,127}", re.ASCII)
-_FAULT_KEYS: Final = frozenset(
+#: ... and at most about this many bytes of them (oldest dropped first).
+MAX_RECORDED_BYTES: Final = 4 * 1024 * 1024
+#: The headers the log keeps (lowercased); any others are left out.
+KEPT_HEADERS: Final = frozenset(
     {
-        "kind",
-        "status",
-        "code",
-        "message",
-        "count",
-        "retry_after_ms",
-        "seconds",
-        "operation",
-        "probability",
+        "authorization",
+        "content-encoding",
+        "content-length",
+        "content-type",
+        "expect",
+        "host",
+        "transfer-encoding",
+        "user-agent",
+        "x-amz-content-sha256",
+        "x-amz-date",
+        "x-amz-security-token",
+        "x-amz-target",
+        "x-amz-user-agent",
+        "amz-sdk-invocation-id",
+        "amz-sdk-request",
     }
 )
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-@attrs.frozen(kw_only=True)
-class Fault:
-    """A failure the emulator plays instead of answering the next matching signed request(s).
-
-    ``kind="error"`` answers ``status`` with the AWS error ``code`` and ``message`` (and an
-    ``x-amz-retry-after`` header when ``retry_after_ms`` is set); ``"drop"`` closes the
-    connection without answering; ``"delay"`` waits ``seconds`` and then answers normally.
-    ``count`` is how many requests it applies to; ``operation`` limits it to
-    ``SetCognitoEvents`` or ``GetCognitoEvents`` (None: either); ``probability`` (default
-    1) is the chance that it applies to each matching request: the others pass it by and
-    do not use up ``count``.
-    """
-
-    kind: FaultKind = "error"
-    status: int = 500
-    code: str = "InternalErrorException"
-    message: str = "Internal error"
-    count: int = 1
-    retry_after_ms: int | None = None
-    seconds: float = 0.0
-    operation: str | None = None
-    probability: float = 1.0
-
-    @classmethod
-    def from_json(cls, document: object) -> Fault:
-        """Build a fault from its admin-API JSON form; ValueError says what is wrong."""
-        if not isinstance(document, Mapping):
-            raise ValueError("a fault must be a JSON object")
-        unknown = sorted(set(document) - _FAULT_KEYS)
-        if unknown:
-            raise ValueError(
-                f"unknown fault field(s) {', '.join(map(repr, unknown))}; "
-                f"known: {', '.join(sorted(_FAULT_KEYS))}"
-            )
-        kind = document.get("kind", "error")
-        if kind not in ("error", "drop", "delay"):
-            raise ValueError(f"kind must be 'error', 'drop' or 'delay', not {kind!r}")
-        count = document.get("count", 1)
-        if not _is_int(count) or count < 1:
-            raise ValueError(f"count must be an integer >= 1, not {count!r}")
-        operation = document.get("operation")
-        if operation is not None and operation not in OPERATIONS:
-            raise ValueError(
-                f"operation must be {' or '.join(OPERATIONS)} (or absent), not {operation!r}"
-            )
-        probability = document.get("probability", 1.0)
-        if (
-            not isinstance(probability, int | float)
-            or isinstance(probability, bool)
-            or not 0 < probability <= 1
-        ):
-            raise ValueError(
-                f"probability must be a number above 0 and at most 1, not {probability!r}"
-            )
-        probability = float(probability)
-        if kind == "drop":
-            cls._reject_fields(
-                document, kind, ("status", "code", "message", "retry_after_ms", "seconds")
-            )
-            return cls(kind="drop", count=count, operation=operation, probability=probability)
-        if kind == "delay":
-            cls._reject_fields(document, kind, ("status", "code", "message", "retry_after_ms"))
-            seconds = document.get("seconds", 0.0)
-            if (
-                not isinstance(seconds, int | float)
-                or isinstance(seconds, bool)
-                or not 0 <= seconds <= MAX_FAULT_DELAY
-            ):
-                raise ValueError(
-                    f"seconds must be a number from 0 to {MAX_FAULT_DELAY:g}, not {seconds!r}"
-                )
-            return cls(
-                kind="delay",
-                count=count,
-                seconds=float(seconds),
-                operation=operation,
-                probability=probability,
-            )
-        cls._reject_fields(document, kind, ("seconds",))
-        status = document.get("status", 500)
-        if not _is_int(status) or not 400 <= status <= 599:
-            raise ValueError(f"status must be an integer from 400 to 599, not {status!r}")
-        code = document.get("code", _DEFAULT_CODES.get(status))
-        if code is None:
-            raise ValueError(
-                f"give an AWS error code for status {status} (defaults exist only for "
-                f"{', '.join(str(s) for s in sorted(_DEFAULT_CODES))})"
-            )
-        if not isinstance(code, str) or _CODE.fullmatch(code) is None:
-            raise ValueError(
-                f"code must be an AWS error code such as 'InternalErrorException', not {code!r}"
-            )
-        default_message = _DEFAULT_MESSAGES.get(code, code)
-        message = document.get("message", f"{default_message} (fault injected by the emulator)")
-        if not isinstance(message, str):
-            raise ValueError(f"message must be a string, not {message!r}")
-        retry_after_ms = document.get("retry_after_ms")
-        if retry_after_ms is not None and (not _is_int(retry_after_ms) or retry_after_ms < 0):
-            raise ValueError(
-                f"retry_after_ms must be an integer >= 0 (or absent), not {retry_after_ms!r}"
-            )
-        return cls(
-            kind="error",
-            status=status,
-            code=code,
-            message=message,
-            count=count,
-            retry_after_ms=retry_after_ms,
-            operation=operation,
-            probability=probability,
-        )
-
-    @staticmethod
-    def _reject_fields(document: Mapping[str, object], kind: str, names: tuple[str, ...]) -> None:
-        present = [name for name in names if name in document]
-        if present:
-            raise ValueError(f"a {kind!r} fault takes no {', '.join(map(repr, present))}")
-
-    def to_json(self) -> dict[str, object]:
-        """The admin-API JSON form (only the fields that matter for its kind)."""
-        document: dict[str, object] = {"kind": self.kind, "count": self.count}
-        if self.kind == "error":
-            document.update(
-                status=self.status,
-                code=self.code,
-                message=self.message,
-                retry_after_ms=self.retry_after_ms,
-            )
-        elif self.kind == "delay":
-            document["seconds"] = self.seconds
-        document["operation"] = self.operation
-        if self.probability != 1:
-            document["probability"] = self.probability
-        return document
-
-
-class FaultQueue:
-    """Pending faults, first in first out; each signed request takes from the first match."""
-
-    def __init__(self, random: Callable[[], float] | None = None) -> None:
-        self._lock = threading.Lock()
-        self._pending: list[Fault] = []
-        self._random = random or _random.random
-
-    def add(self, fault: Fault) -> None:
-        """Queue a fault behind those already pending."""
-        with self._lock:
-            self._pending.append(fault)
-
-    def take(self, operation: str) -> Fault | None:
-        """Use up one request's worth of the first fault that applies to ``operation``."""
-        if not self._pending:  # the common case, without taking the lock
-            return None
-        with self._lock:
-            for index, fault in enumerate(self._pending):
-                if fault.operation is None or fault.operation == operation:
-                    if fault.probability < 1 and self._random() >= fault.probability:
-                        continue  # passed by this time: the request goes on as usual
-                    if fault.count == 1:
-                        del self._pending[index]
-                    else:
-                        self._pending[index] = attrs.evolve(fault, count=fault.count - 1)
-                    return fault
-        return None
-
-    def pending(self) -> list[Fault]:
-        """The faults still queued, with their remaining counts."""
-        with self._lock:
-            return list(self._pending)
-
-    def clear(self) -> None:
-        """Drop every pending fault."""
-        with self._lock:
-            self._pending.clear()
+#: Longest header value kept in the log (longer ones are cut, with a marker).
+_MAX_VALUE: Final = 2048
+_ENTRY_OVERHEAD: Final = 256
+#: Query parameters whose value is a secret or a signature (lowercased).
+_SECRET_PARAMETERS: Final = frozenset(
+    {"x-amz-signature", "x-amz-security-token", "signature", "x-amz-secret-access-key"}
+)
 
 
 @attrs.frozen(kw_only=True)
 class RecordedRequest:
     """One request the emulator received on the service routes (admin calls are not logged).
 
-    ``headers`` maps lowercased names to values (repeated headers joined with ``", "``), with
-    the signature in ``authorization`` and the whole ``x-amz-security-token`` redacted.
+    ``headers`` maps lowercased names (only those a test needs) to values (repeated
+    headers joined with ``", "``), with the signature in ``authorization``, any other
+    authorization scheme's credentials and the whole ``x-amz-security-token`` redacted;
+    ``query`` has signature and token parameters redacted.
     ``status`` is None for a dropped connection; ``error_code`` is the AWS code of an error
     answer; ``operation`` is None when the request matched no operation.
     """
@@ -287,21 +109,42 @@ class RecordedRequest:
 
 REDACTED: Final = "<redacted>"
 _SIGNATURE: Final = re.compile(r"(Signature=)[^,\s]*", re.IGNORECASE)
+_SCHEME: Final = re.compile(r"\s*(\S+)")
 
 
 def _redact(name: str, value: str) -> str:
     if name == "authorization":
-        return _SIGNATURE.sub(r"\1" + REDACTED, value)
+        scheme = _SCHEME.match(value)
+        if scheme is not None and scheme[1].upper().startswith("AWS4-"):
+            return _SIGNATURE.sub(r"\1" + REDACTED, value)
+        return REDACTED if scheme is None else f"{scheme[1]} {REDACTED}"
     if name == "x-amz-security-token":
         return REDACTED
+    if len(value) > _MAX_VALUE:
+        return value[:_MAX_VALUE] + "...<cut>"
     return value
 
 
 def redacted_headers(fields: Mapping[str, list[str]]) -> dict[str, str]:
-    """Received headers (lowercased name -> values) as one string each, secrets redacted."""
+    """The kept headers (lowercased name -> values) as one string each, secrets redacted."""
     return {
-        name: ", ".join(_redact(name, value) for value in values) for name, values in fields.items()
+        name: ", ".join(_redact(name, value) for value in values)
+        for name, values in fields.items()
+        if name in KEPT_HEADERS
     }
+
+
+def redacted_query(query: str) -> str:
+    """The query string with signature, token and secret parameters' values redacted."""
+    if not query or not any(secret in query.lower() for secret in ("signature", "token", "secret")):
+        return query
+    parts = []
+    for part in query.split("&"):
+        name, equals, _ = part.partition("=")
+        if equals and unquote_plus(name).lower() in _SECRET_PARAMETERS:
+            part = f"{name}={quote(REDACTED)}"
+        parts.append(part)
+    return "&".join(parts)
 
 
 # What the handler hands over: kept raw, turned into a RecordedRequest only when read.
@@ -325,7 +168,7 @@ def _entry(raw: _RawEntry) -> RecordedRequest:
         time=when,
         method=method,
         path=path,
-        query=query,
+        query=redacted_query(query),
         headers=redacted_headers(fields),
         body=body.decode("utf-8", errors="replace"),
         status=status,
@@ -336,14 +179,25 @@ def _entry(raw: _RawEntry) -> RecordedRequest:
 
 
 class RequestLog:
-    """The latest :data:`MAX_RECORDED_REQUESTS` requests, oldest first.
+    """The latest requests, oldest first: at most ``max_entries`` and about ``max_bytes``.
 
-    Adding is cheap (the handler's hot path); redaction happens when the log is read.
+    Adding is cheap (the handler's hot path: only the kept headers are held); redaction
+    happens when the log is read.
     """
 
-    def __init__(self) -> None:
+    def __init__(
+        self, max_entries: int = MAX_RECORDED_REQUESTS, max_bytes: int = MAX_RECORDED_BYTES
+    ) -> None:
         self._lock = threading.Lock()
-        self._entries: deque[_RawEntry] = deque(maxlen=MAX_RECORDED_REQUESTS)
+        self._entries: deque[tuple[_RawEntry, int]] = deque()
+        self._bytes = 0
+        self._max_entries = max_entries
+        self._max_bytes = max_bytes
+
+    @property
+    def size(self) -> int:
+        """About how many bytes the log holds."""
+        return self._bytes
 
     def add(
         self,
@@ -357,18 +211,32 @@ class RequestLog:
         operation: str | None,
         request_id: str | None,
     ) -> None:
-        """Append one request (the oldest falls off when full); ``fields`` must not change."""
-        entry = (when, method, target, fields, body, status, error_code, operation, request_id)
+        """Append one request (the oldest fall off when full); ``fields`` must not change."""
+        kept = {name: values for name, values in fields.items() if name in KEPT_HEADERS}
+        size = (
+            _ENTRY_OVERHEAD
+            + len(target)
+            + len(body)
+            + sum(len(name) + sum(map(len, values)) for name, values in kept.items())
+        )
+        entry = (when, method, target, kept, body, status, error_code, operation, request_id)
         with self._lock:
-            self._entries.append(entry)
+            entries = self._entries
+            entries.append((entry, size))
+            self._bytes += size
+            while len(entries) > self._max_entries or (
+                self._bytes > self._max_bytes and len(entries) > 1
+            ):
+                self._bytes -= entries.popleft()[1]
 
     def entries(self) -> list[RecordedRequest]:
         """The log, oldest first, with secrets redacted."""
         with self._lock:
-            raw = list(self._entries)
+            raw = [item for item, _ in self._entries]
         return [_entry(item) for item in raw]
 
     def clear(self) -> None:
         """Forget every request."""
         with self._lock:
             self._entries.clear()
+            self._bytes = 0

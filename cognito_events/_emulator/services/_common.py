@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any, Final, Literal, Protocol
+from typing import Any, Final, Literal, Protocol, TypeGuard
 
 import attrs
 
@@ -20,6 +20,9 @@ __all__ = [
     "LambdaHandler",
     "Request",
     "ServiceError",
+    "is_json_array",
+    "is_json_object",
+    "is_mapping",
     "json_object",
     "validation_message",
 ]
@@ -126,7 +129,27 @@ def validation_message(violations: list[str]) -> str:
     return head + "; ".join(violations)
 
 
-def json_object(request: Request, *, required: bool = False) -> dict[str, Any]:
+def is_json_object(value: object) -> TypeGuard[dict[str, object]]:
+    """Whether parsed JSON is an object, typed for reading its fields.
+
+    ``isinstance`` narrows to a dict of unknown types; a JSON object's keys are strings.
+    """
+    return isinstance(value, dict)
+
+
+def is_json_array(value: object) -> TypeGuard[list[object]]:
+    """Whether parsed JSON is an array, typed for reading (``isinstance`` leaves the
+    item type unknown)."""
+    return isinstance(value, list)
+
+
+def is_mapping(value: object) -> TypeGuard[Mapping[object, object]]:
+    """``isinstance(value, Mapping)``, typed for reading a mapping of anything (``isinstance``
+    leaves the key and value types unknown; any mapping reads as ``object`` to ``object``)."""
+    return isinstance(value, Mapping)
+
+
+def json_object(request: Request, *, required: bool = False) -> dict[str, object]:
     """The body as a JSON object ({} when empty), or SerializationException."""
     content_type = request.header("content-type")
     if content_type is not None and content_type.partition(";")[0].strip().lower() not in (
@@ -154,7 +177,7 @@ def json_object(request: Request, *, required: bool = False) -> dict[str, Any]:
             "SerializationException",
             "Could not parse the request body as JSON: it is nested too deeply",
         ) from None
-    if not isinstance(document, dict):
+    if not is_json_object(document):
         raise ServiceError(
             400,
             "SerializationException",

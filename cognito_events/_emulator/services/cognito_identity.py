@@ -13,7 +13,7 @@ import secrets
 import string
 import uuid
 from datetime import timedelta
-from typing import Any, Final
+from typing import Final
 
 from ..._validation import pool_region
 from .._store import IdentityKey
@@ -44,7 +44,7 @@ def _id_violations(field: str, value: object) -> list[str]:
     return problems
 
 
-def _refuse_logins(body: dict[str, Any]) -> None:
+def _refuse_logins(body: dict[str, object]) -> None:
     if body.get("Logins"):
         raise ServiceError(
             400,
@@ -82,7 +82,8 @@ def new_identity_key(context: Context, identity_id: str) -> IdentityKey:
 
 def _get_id(context: Context, request: Request) -> Answer:
     body = json_object(request, required=True)
-    violations = _id_violations("identityPoolId", body.get("IdentityPoolId"))
+    pool_id = body.get("IdentityPoolId")
+    violations = _id_violations("identityPoolId", pool_id)
     account = body.get("AccountId")
     if account is not None and (
         not isinstance(account, str)
@@ -96,12 +97,14 @@ def _get_id(context: Context, request: Request) -> Answer:
     if violations:
         raise ServiceError(400, "InvalidParameterException", validation_message(violations))
     _refuse_logins(body)
-    return Answer.json({"IdentityId": new_identity(context, body["IdentityPoolId"])})
+    assert isinstance(pool_id, str)  # _id_violations refuses anything else
+    return Answer.json({"IdentityId": new_identity(context, pool_id)})
 
 
 def _get_credentials(context: Context, request: Request) -> Answer:
     body = json_object(request, required=True)
-    violations = _id_violations("identityId", body.get("IdentityId"))
+    identity_id = body.get("IdentityId")
+    violations = _id_violations("identityId", identity_id)
     if violations:
         raise ServiceError(400, "InvalidParameterException", validation_message(violations))
     _refuse_logins(body)
@@ -109,7 +112,8 @@ def _get_credentials(context: Context, request: Request) -> Answer:
         raise ServiceError(
             400, "InvalidParameterException", "CustomRoleArn is not supported by this emulator"
         )
-    key = new_identity_key(context, body["IdentityId"])
+    assert isinstance(identity_id, str)  # _id_violations refuses anything else
+    key = new_identity_key(context, identity_id)
     return Answer.json(
         {
             "IdentityId": key.identity_id,

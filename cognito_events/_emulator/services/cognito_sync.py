@@ -21,7 +21,7 @@ import logging
 import re
 import secrets
 from collections.abc import Mapping, Sequence
-from typing import Any, Final
+from typing import Any, Final, TypedDict, TypeVar
 
 from ..._validation import EVENT_TYPES, POOL_ID_MAX_LENGTH, check_events, check_identity_pool_id
 from ..._validation import pool_region as _pool_region
@@ -35,7 +35,16 @@ from .._store import (
     UpdateRefusedError,
 )
 from . import lambda_
-from ._common import Answer, Context, Request, ServiceError, json_object, validation_message
+from ._common import (
+    Answer,
+    Context,
+    Request,
+    ServiceError,
+    is_json_array,
+    is_json_object,
+    json_object,
+    validation_message,
+)
 
 __all__ = ["LIMITS", "OPERATIONS", "pool_arn"]
 
@@ -51,6 +60,17 @@ _DATASET: Final = re.compile(r"[a-zA-Z0-9_.:-]+")
 _MAX_KEY: Final = 1024
 _MAX_VALUE: Final = 1048575
 _MAX_RESULTS: Final = 1024
+_T = TypeVar("_T")
+
+
+class _Patch(TypedDict):
+    """A record patch of UpdateRecords, its fields type-checked."""
+
+    Op: str
+    Key: str
+    Value: str | None
+    SyncCount: int
+    DeviceLastModifiedDate: float | None
 
 
 def pool_arn(region: str, account: str, identity_pool_id: str) -> str:
@@ -144,16 +164,17 @@ def _events_violations(events: Mapping[str, str] | None) -> list[str]:
     return []
 
 
-def _events_from(document: dict[str, Any]) -> dict[str, str] | None:
+def _events_from(document: dict[str, object]) -> dict[str, str] | None:
     events = document.get("Events")
     if events is None:
         return None
-    if not isinstance(events, dict):
+    if not is_json_object(events):
         raise ServiceError(
             400,
             "SerializationException",
             f"Expected a JSON object for 'Events', found {type(events).__name__}",
         )
+    checked: dict[str, str] = {}
     for name, arn in events.items():
         if not isinstance(arn, str):
             raise ServiceError(
@@ -161,7 +182,8 @@ def _events_from(document: dict[str, Any]) -> dict[str, str] | None:
                 "SerializationException",
                 f"Expected a string for the value of 'Events.{name}', found {type(arn).__name__}",
             )
-    return events
+        checked[name] = arn
+    return checked
 
 
 def _semantic_message(events: dict[str, str]) -> str | None:
@@ -346,32 +368,39 @@ def _list_records(context: Context, request: Request) -> Answer:
     return Answer.json(document)
 
 
-def _patches(body: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
-    """The record patches, type-checked (SerializationException), and their violations."""
+def _patch_field(
+    patch: dict[str, object], where: str, name: str, kind: type[_T] | tuple[type[_T], ...]
+) -> _T | None:
+    """A patch's field, None when absent; SerializationException when of another type."""
+    item = patch.get(name)
+    if item is not None and (not isinstance(item, kind) or isinstance(item, bool)):
+        raise ServiceError(400, "SerializationException", f"Wrong type for '{where}.{name}'")
+    return item
+
+
+def _patches(body: dict[str, object]) -> tuple[list[_Patch], list[str]]:
+    """The record patches, type-checked (SerializationException), and their violations.
+
+    A patch lacking a required field is left out of the list: it has a violation, and
+    the request is refused.
+    """
     raw = body.get("RecordPatches")
     if raw is None:
         return [], []
-    if not isinstance(raw, list):
+    if not is_json_array(raw):
         raise ServiceError(400, "SerializationException", "Expected a list for 'RecordPatches'")
+    patches: list[_Patch] = []
     violations: list[str] = []
     seen: set[str] = set()
     for index, patch in enumerate(raw, start=1):
         where = f"recordPatches.{index}.member"
-        if not isinstance(patch, dict):
+        if not is_json_object(patch):
             raise ServiceError(400, "SerializationException", f"Expected an object at '{where}'")
-        op, key, value, count = (patch.get(n) for n in ("Op", "Key", "Value", "SyncCount"))
-        device = patch.get("DeviceLastModifiedDate")
-        for name, item, kinds in (
-            ("Op", op, str),
-            ("Key", key, str),
-            ("Value", value, str),
-            ("SyncCount", count, int),
-            ("DeviceLastModifiedDate", device, (int, float)),
-        ):
-            if item is not None and (not isinstance(item, kinds) or isinstance(item, bool)):
-                raise ServiceError(
-                    400, "SerializationException", f"Wrong type for '{where}.{name}'"
-                )
+        op = _patch_field(patch, where, "Op", str)
+        key = _patch_field(patch, where, "Key", str)
+        value = _patch_field(patch, where, "Value", str)
+        count = _patch_field(patch, where, "SyncCount", int)
+        device = _patch_field(patch, where, "DeviceLastModifiedDate", (int, float))
         for name, item in (("op", op), ("key", key), ("syncCount", count)):
             if item is None:
                 violations.append(
@@ -397,7 +426,17 @@ def _patches(body: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
             violations.append(f"Value '{count}' at '{where}.syncCount' must not be negative")
         if op == "replace" and value is None:
             violations.append(f"A 'replace' patch needs a value ('{where}.value')")
-    return raw, violations
+        if op is not None and key is not None and count is not None:
+            patches.append(
+                {
+                    "Op": op,
+                    "Key": key,
+                    "Value": value,
+                    "SyncCount": count,
+                    "DeviceLastModifiedDate": device,
+                }
+            )
+    return patches, violations
 
 
 def _update_records(context: Context, request: Request) -> Answer:
@@ -578,7 +617,7 @@ def _error_summary(payload: bytes) -> str:
         document = json.loads(payload)
     except ValueError:
         return "no error details"
-    if isinstance(document, dict):
+    if is_json_object(document):
         return f"{document.get('errorType', 'Error')}: {document.get('errorMessage', '')}"
     return "no error details"
 

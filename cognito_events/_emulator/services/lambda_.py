@@ -26,7 +26,16 @@ from urllib.parse import quote, urlsplit
 import attrs
 
 from ... import sigv4
-from ._common import Answer, Context, Request, ServiceError, json_object, validation_message
+from ._common import (
+    Answer,
+    Context,
+    Request,
+    ServiceError,
+    is_json_array,
+    is_mapping,
+    json_object,
+    validation_message,
+)
 
 __all__ = ["Invocation", "add_function", "invoke_for_service", "resource_policy"]
 
@@ -190,6 +199,8 @@ def _add_permission(context: Context, request: Request) -> Answer:
     assert isinstance(statement_id, str)
     assert isinstance(action, str)
     assert isinstance(principal, str)
+    assert source_arn is None or isinstance(source_arn, str)
+    assert source_account is None or isinstance(source_account, str)
     document = resource_policy(context, arn) or {
         "Version": "2012-10-17",
         "Id": "default",
@@ -258,7 +269,7 @@ def _remove_permission(context: Context, request: Request) -> Answer:
     arn = _resolve(context, request)
     statement_id = request.params["StatementId"]
     document = resource_policy(context, arn)
-    statements = [] if document is None else document["Statement"]
+    statements: list[dict[str, Any]] = [] if document is None else document["Statement"]
     kept = [item for item in statements if item.get("Sid") != statement_id]
     if document is None or len(kept) == len(statements):
         raise ServiceError(
@@ -271,20 +282,21 @@ def _remove_permission(context: Context, request: Request) -> Answer:
     return Answer(204)
 
 
-def _condition_holds(condition: Mapping[str, Any], values: Mapping[str, str]) -> bool:
+def _condition_holds(condition: Mapping[str, object], values: Mapping[str, str]) -> bool:
     for operator, pairs in condition.items():
-        if not isinstance(pairs, Mapping):
+        if not is_mapping(pairs):
             return False
         for key, expected in pairs.items():
             actual = values.get(str(key).lower())
-            options = expected if isinstance(expected, list) else [expected]
-            if actual is None or not all(isinstance(option, str) for option in options):
+            options = expected if is_json_array(expected) else [expected]
+            patterns = [option for option in options if isinstance(option, str)]
+            if actual is None or len(patterns) != len(options):
                 return False
             if operator == "StringEquals":
-                if actual not in options:
+                if actual not in patterns:
                     return False
             elif operator == "ArnLike":
-                if not any(fnmatch.fnmatchcase(actual, option) for option in options):
+                if not any(fnmatch.fnmatchcase(actual, pattern) for pattern in patterns):
                     return False
             else:  # any other operator is not emulated: the statement does not apply
                 return False
@@ -301,7 +313,7 @@ def allows(
     for statement in document.get("Statement", []):
         principal = statement.get("Principal")
         actions = statement.get("Action")
-        action_list = actions if isinstance(actions, list) else [actions]
+        action_list = actions if is_json_array(actions) else [actions]
         if (
             statement.get("Effect") == "Allow"
             and (principal == "*" or principal == {"Service": service})
@@ -360,7 +372,7 @@ def _run_in_process(context: Context, arn: str, payload: bytes) -> Invocation:
         return Invocation(b"", throttled=True)
     try:
         try:
-            event = json.loads(payload) if payload.strip() else {}
+            event: object = json.loads(payload) if payload.strip() else {}
         except ValueError as exc:
             return Invocation(_error_payload(exc, "Runtime.UnmarshalError"), "Unhandled")
         try:
