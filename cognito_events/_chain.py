@@ -87,7 +87,11 @@ def resolve(context: SourceContext, chain: Sequence[Source] = CHAIN) -> Found:
         "Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, add keys or credential_process "
         f"to profile {profile.name!r} in {profile.credentials_file.path} or "
         f"{profile.config_file.path}, or pass credentials= (for instance "
-        "credentials=boto3.Session().get_credentials())."
+        "credentials=boto3.Session().get_credentials()).",
+        profile=profile.name,
+        profile_source=context.profile_source,
+        tried=tuple(tried),
+        files=(str(profile.credentials_file.path), str(profile.config_file.path)),
     )
 
 
@@ -132,6 +136,7 @@ class ChainProvider:
                 context = SourceContext(
                     profile=profile,
                     profile_explicit=config.profile_explicit,
+                    profile_source=config.profile_source,
                     environ=self._environ,
                     settings=self._settings,
                     clock=self._clock,

@@ -296,7 +296,8 @@ class CognitoEventsClient:
         other events of the pool are left as they are.
         """
         state = self._resolve()
-        validate_set(identity_pool_id, events, state.config.region)
+        config = state.config
+        validate_set(identity_pool_id, events, config.region, config.region_source)
         [(name, arn)] = events.items()
         # Exactly one validated str pair: cheaper than a JSONEncoder, same bytes.
         body = f'{{"Events":{{{_json_str(name)}:{_json_str(arn)}}}}}'.encode()
@@ -305,7 +306,8 @@ class CognitoEventsClient:
     def get_cognito_events(self, identity_pool_id: str) -> dict[str, str]:
         """Return the events of an identity pool and their Lambda ARNs (empty when none)."""
         state = self._resolve()
-        validate_get(identity_pool_id, state.config.region)
+        config = state.config
+        validate_get(identity_pool_id, config.region, config.region_source)
         return self._call(state, GET_COGNITO_EVENTS, identity_pool_id, None)
 
     def close(self) -> None:

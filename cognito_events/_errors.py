@@ -46,6 +46,7 @@ __all__ = [
     "Problem",
     "ProxyError",
     "ReadTimeoutError",
+    "RegionMismatch",
     "ResourceNotFoundError",
     "ResponseTooLargeError",
     "ServiceError",
@@ -102,6 +103,22 @@ class Problem:
         return f"{self.parameter}: {self.message}"
 
 
+@attrs.frozen(kw_only=True)
+class RegionMismatch(Problem):
+    """An identity pool of one region asked of a client configured for another.
+
+    The fields let a front end (the command line) say it in its own words.
+    """
+
+    #: The region prefix of the identity pool id.
+    pool_region: str
+    #: The client's configured region.
+    configured_region: str
+    #: Where the configured region came from (``the region= argument``, ``AWS_REGION``,
+    #: a profile line), or None when not known.
+    region_source: str | None = None
+
+
 class ValidationError(CognitoEventsError, ValueError):
     """The input was refused before anything was sent; ``.problems`` lists every issue."""
 
@@ -114,7 +131,33 @@ class ValidationError(CognitoEventsError, ValueError):
 
 
 class CredentialsError(CognitoEventsError):
-    """No usable AWS credentials could be found, or the ones found are malformed."""
+    """No usable AWS credentials could be found, or the ones found are malformed.
+
+    When the chain found nothing, or the selected profile does not exist, the error also
+    says so in fields, so that a front end can word it for its users: ``.profile`` (the
+    profile name), ``.profile_source`` (how it was selected: ``the profile= argument``,
+    ``AWS_DEFAULT_PROFILE``, ``AWS_PROFILE``; None for the implicit ``default``),
+    ``.tried`` (each source of the chain and why it did not apply, in order),
+    ``.profiles`` (for an unknown profile: those that exist; else None) and ``.files``
+    (the shared credentials and config files).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        profile: str | None = None,
+        profile_source: str | None = None,
+        tried: tuple[str, ...] = (),
+        profiles: tuple[str, ...] | None = None,
+        files: tuple[str, ...] = (),
+    ) -> None:
+        super().__init__(message)
+        self.profile = profile
+        self.profile_source = profile_source
+        self.tried = tried
+        self.profiles = profiles
+        self.files = files
 
 
 class TransportError(CognitoEventsError):

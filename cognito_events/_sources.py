@@ -63,6 +63,8 @@ class SourceContext:
     profile: Profile
     #: True when ``profile=`` was passed in code (environment keys are then skipped).
     profile_explicit: bool
+    #: How the profile was selected (see ``select_profile``); None: the implicit default.
+    profile_source: str | None = None
     environ: Mapping[str, str] = attrs.field(repr=False)
     settings: SourceSettings
     clock: Callable[[], float] = attrs.field(repr=False)

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import TypeGuard, TypeVar
 from urllib.parse import urlsplit
 
-from ._errors import Problem, ValidationError
+from ._errors import Problem, RegionMismatch, ValidationError
 
 __all__ = [
     "EVENT_TYPES",
@@ -214,7 +214,9 @@ def check_events(value: object, parameter: str = "events") -> list[Problem]:
     return problems
 
 
-def _check_region_match(identity_pool_id: object, region: str | None) -> list[Problem]:
+def _check_region_match(
+    identity_pool_id: object, region: str | None, region_source: str | None
+) -> list[Problem]:
     if not isinstance(identity_pool_id, str) or _POOL_ID.fullmatch(identity_pool_id) is None:
         return []
     prefix = pool_region(identity_pool_id)
@@ -231,12 +233,16 @@ def _check_region_match(identity_pool_id: object, region: str | None) -> list[Pr
         return []
     if prefix == region:
         return []
+    source = f" (from {region_source})" if region_source else ""
     return [
-        Problem(
-            "identity_pool_id",
-            f"belongs to region {_show(prefix)} but the client is configured for region "
-            f"{_show(region)}; the service would answer ResourceNotFoundException. Use a "
-            f"client for region {_show(prefix)}",
+        RegionMismatch(
+            parameter="identity_pool_id",
+            message=f"belongs to region {_show(prefix)} but the client is configured for "
+            f"region {_show(region)}{source}; the service would answer "
+            f"ResourceNotFoundException. Use a client for region {_show(prefix)}",
+            pool_region=prefix,
+            configured_region=region,
+            region_source=region_source,
         )
     ]
 
@@ -254,8 +260,16 @@ def _remember(accepted: set[_T], key: _T) -> None:
     accepted.add(key)
 
 
-def validate_set(identity_pool_id: object, events: object, region: str | None) -> None:
-    """Raise ``ValidationError`` listing every problem with a SetCognitoEvents call."""
+def validate_set(
+    identity_pool_id: object,
+    events: object,
+    region: str | None,
+    region_source: str | None = None,
+) -> None:
+    """Raise ``ValidationError`` listing every problem with a SetCognitoEvents call.
+
+    ``region_source`` says where ``region`` came from, for the mismatch message.
+    """
     pool_key = (identity_pool_id, region)
     if type(identity_pool_id) is str and _is_exact_dict(events) and len(events) == 1:
         [event] = events.items()
@@ -268,7 +282,7 @@ def validate_set(identity_pool_id: object, events: object, region: str | None) -
             return
     problems = check_identity_pool_id(identity_pool_id)
     problems += check_events(events)
-    problems += _check_region_match(identity_pool_id, region)
+    problems += _check_region_match(identity_pool_id, region, region_source)
     if problems:
         raise ValidationError(problems)
     if type(identity_pool_id) is str and _is_exact_dict(events):
@@ -278,12 +292,14 @@ def validate_set(identity_pool_id: object, events: object, region: str | None) -
             _remember(_ACCEPTED_EVENTS, (name, arn))
 
 
-def validate_get(identity_pool_id: object, region: str | None) -> None:
+def validate_get(
+    identity_pool_id: object, region: str | None, region_source: str | None = None
+) -> None:
     """Raise ``ValidationError`` listing every problem with a GetCognitoEvents call."""
     if type(identity_pool_id) is str and (identity_pool_id, region) in _ACCEPTED_POOLS:
         return
     problems = check_identity_pool_id(identity_pool_id)
-    problems += _check_region_match(identity_pool_id, region)
+    problems += _check_region_match(identity_pool_id, region, region_source)
     if problems:
         raise ValidationError(problems)
     if type(identity_pool_id) is str:

@@ -52,11 +52,13 @@ from .ini import expand_path
 from .lookup import SettingsLookup, parse_bool, show
 from .profiles import Profile, load_profile, select_profile, where
 
-__all__ = ["RETRY_MODES", "SERVICE_KEY", "ClientConfig", "load_config"]
+__all__ = ["REGION_ARGUMENT", "RETRY_MODES", "SERVICE_KEY", "ClientConfig", "load_config"]
 
 #: The service's key in a ``[services]`` section and its environment variable suffix.
 SERVICE_KEY: Final = "cognito_sync"
 RETRY_MODES: Final = ("standard", "legacy", "adaptive")
+#: ``ClientConfig.region_source`` when the region is the client's ``region=`` argument.
+REGION_ARGUMENT: Final = "the region= argument"
 #: Said when a request to a dual-stack host gets no answer: AWS lists none for the service.
 DUAL_STACK_HINT: Final = (
     "dual-stack is on (AWS_USE_DUALSTACK_ENDPOINT / use_dualstack_endpoint): this is the "
@@ -73,6 +75,9 @@ class ClientConfig:
     profile: str = "default"
     #: True when the profile was passed in code (then environment credentials are skipped).
     profile_explicit: bool = False
+    #: How the profile was selected (``PROFILE_ARGUMENT``, ``AWS_DEFAULT_PROFILE``,
+    #: ``AWS_PROFILE``), or None for the implicit ``default``.
+    profile_source: str | None = None
     #: The signing region; None: the client uses the region prefix of the identity pool id.
     region: str | None = None
     #: Explicit or configured endpoint; None: ``default_endpoint(region)``.
@@ -126,7 +131,7 @@ def load_config(
 
     region_source: str | None = None
     if region is not None:
-        region_source = "the region= argument"
+        region_source = REGION_ARGUMENT
     else:
         found = settings.get("AWS_REGION", None) or settings.get("AWS_DEFAULT_REGION", "region")
         if found is not None:
@@ -176,6 +181,7 @@ def load_config(
     return ClientConfig(
         profile=name,
         profile_explicit=explicit,
+        profile_source=selected_by,
         region=region,
         endpoint_url=endpoint_url,
         use_fips_endpoint=use_fips or fips_region,

@@ -19,15 +19,26 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
+from typing import Final
 
 import attrs
 
 from .._errors import CredentialsError
 from .ini import FileProblem, IniFile, Setting, file_paths, read_ini
 
-__all__ = ["Profile", "config_sections", "load_profile", "select_profile", "where"]
+__all__ = [
+    "PROFILE_ARGUMENT",
+    "Profile",
+    "config_sections",
+    "load_profile",
+    "select_profile",
+    "where",
+]
 
 logger = logging.getLogger("cognito_events.config")
+
+#: How ``select_profile`` says the profile is the client's ``profile=`` argument.
+PROFILE_ARGUMENT: Final = "the profile= argument"
 
 
 def _split_header(header: str) -> list[str]:
@@ -193,7 +204,11 @@ def load_profile(
         )
         raise CredentialsError(
             f"The AWS profile {name!r} (selected by {selected_by}) is not in "
-            f"{credentials_path} nor in {config_path}; {known}."
+            f"{credentials_path} nor in {config_path}; {known}.",
+            profile=name,
+            profile_source=selected_by,
+            profiles=tuple(existing),
+            files=(str(credentials_path), str(config_path)),
         )
     return attrs.evolve(partial, services_header=services_header)
 
@@ -204,7 +219,7 @@ def select_profile(profile: str | None, environ: Mapping[str, str]) -> tuple[str
     ``profile`` is the client's argument, already checked by ``check_profile``.
     """
     if profile is not None:
-        return profile, True, "the profile= argument"
+        return profile, True, PROFILE_ARGUMENT
     default_profile = environ.get("AWS_DEFAULT_PROFILE")
     aws_profile = environ.get("AWS_PROFILE")
     if default_profile and aws_profile and default_profile != aws_profile:
