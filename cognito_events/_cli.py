@@ -8,18 +8,23 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import json
 import logging
 import os
 import re
+import socket
 import sys
 import textwrap
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Final, NoReturn
 
 from ._client import CognitoEventsClient
+from ._config.endpoints import COGNITO_SYNC_REGIONS
+from ._config.loader import REGION_ARGUMENT
+from ._config.profiles import PROFILE_ARGUMENT
 from ._credentials import Credentials
 from ._errors import (
     CognitoEventsError,
@@ -27,6 +32,8 @@ from ._errors import (
     InternalError,
     InvalidParameterError,
     NotAuthorizedError,
+    Problem,
+    RegionMismatch,
     ResourceNotFoundError,
     ServiceError,
     TooManyRequestsError,
@@ -347,57 +354,127 @@ def _import_handler(arn: str, ref: str) -> Callable[[Any, Any], Any]:
 # -- the parser -----------------------------------------------------------------------------
 
 
-def _global_options(*, suppress: bool) -> _Parser:
-    """The options accepted before or after the subcommand.
+#: The commands that call AWS (or --endpoint-url) with a client: they take the client
+#: options, before or after the command.
+CLIENT_COMMANDS: Final = ("set", "get", "clear")
+#: Client options that other commands take too, because they act there.
+_ALSO_ACCEPTED: Final = {"demo": frozenset({"max_attempts"})}
+#: The client options' defaults (their arguments default to "absent", so that a value
+#: given after the command wins and a value given to the wrong command is seen).
+_CLIENT_DEFAULTS: Final = {
+    "region": None,
+    "profile": None,
+    "endpoint_url": None,
+    "max_attempts": None,
+    "output": "json",
+}
+
+
+def _common_options(*, suppress: bool) -> _Parser:
+    """--debug and --version: every command takes them, before or after it.
 
     The subcommands' copy defaults to SUPPRESS, so a value given after the subcommand
     wins and an absent one leaves the main parser's value (or default) alone.
     """
-
-    def default(value: object) -> object:
-        return argparse.SUPPRESS if suppress else value
-
     parent = _Parser(add_help=False)
-    group = parent.add_argument_group("global options (before or after the command)")
-    group.add_argument(
-        "--region",
-        default=default(None),
-        help="AWS region, e.g. us-east-1 (default: AWS_REGION, AWS_DEFAULT_REGION, the "
-        "profile's, else the identity pool id's prefix)",
-    )
-    group.add_argument("--profile", default=default(None), help="AWS shared config profile to use")
-    group.add_argument(
-        "--endpoint-url",
-        metavar="URL",
-        default=default(None),
-        help="send requests here instead of https://cognito-sync.REGION.amazonaws.com",
-    )
-    group.add_argument(
-        "--max-attempts",
-        type=_positive_int,
-        metavar="N",
-        default=default(None),
-        help="attempts per call, the first included (default 3; 1 turns retries off)",
-    )
-    group.add_argument(
-        "--output",
-        choices=("json", "text"),
-        default=default("json"),
-        help="output format (default json)",
-    )
+    group = parent.add_argument_group("options of every command (before or after it)")
     group.add_argument(
         "--debug",
         action="store_true",
-        default=default(False),
+        default=argparse.SUPPRESS if suppress else False,
         help="log each attempt, its canonical request and string to sign (secrets "
-        "redacted) to stderr, and show tracebacks",
+        "redacted) to stderr, and show tracebacks; serve logs each request",
     )
     group.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     return parent
 
 
+def _add_max_attempts(group: argparse._ArgumentGroup) -> None:
+    group.add_argument(
+        "--max-attempts",
+        type=_positive_int,
+        metavar="N",
+        default=argparse.SUPPRESS,
+        help="attempts per call, the first included (default 3; 1 turns retries off)",
+    )
+
+
+def _client_options() -> _Parser:
+    """The options of the commands that call the service (CLIENT_COMMANDS), accepted
+    before or after the command; defaults are filled in after parsing."""
+    parent = _Parser(add_help=False)
+    group = parent.add_argument_group(
+        f"client options (of {', '.join(CLIENT_COMMANDS)}; before or after the command)"
+    )
+    group.add_argument(
+        "--region",
+        default=argparse.SUPPRESS,
+        help="AWS region, e.g. us-east-1 (default: AWS_REGION, AWS_DEFAULT_REGION, the "
+        "profile's, else the identity pool id's prefix)",
+    )
+    group.add_argument(
+        "--profile", default=argparse.SUPPRESS, help="AWS shared config profile to use"
+    )
+    group.add_argument(
+        "--endpoint-url",
+        metavar="URL",
+        default=argparse.SUPPRESS,
+        help="send requests here instead of https://cognito-sync.REGION.amazonaws.com",
+    )
+    _add_max_attempts(group)
+    group.add_argument(
+        "--output",
+        choices=("json", "text"),
+        default=argparse.SUPPRESS,
+        help="output format of get (default json)",
+    )
+    return parent
+
+
+#: Each client option's spelling, by destination (for "does not apply" messages).
+_CLIENT_OPTION_NAMES: Final = {
+    "region": "--region",
+    "profile": "--profile",
+    "endpoint_url": "--endpoint-url",
+    "max_attempts": "--max-attempts",
+    "output": "--output",
+}
+
+
+def _not_accepted(command: str, option: str) -> str:
+    return (
+        f"{command} does not take {option}: it is an option of "
+        f"{', '.join(CLIENT_COMMANDS)}, which call the service"
+    )
+
+
+def _parse(parser: argparse.ArgumentParser, arguments: list[str]) -> argparse.Namespace:
+    """Parse, refuse client options given to a command they do nothing for, and fill in
+    the client options' defaults."""
+    args, extras = parser.parse_known_args(arguments)
+    command = getattr(args, "command", None)
+    if extras:
+        options = {name.partition("=")[0] for name in extras if name.startswith("--")}
+        for option in _CLIENT_OPTION_NAMES.values():
+            if option in options and command is not None:
+                parser.error(_not_accepted(command, option))
+        parser.error("unrecognized arguments: " + " ".join(extras))
+    if command not in CLIENT_COMMANDS:
+        accepted = _ALSO_ACCEPTED.get(command or "", frozenset())
+        for dest, option in _CLIENT_OPTION_NAMES.items():
+            if hasattr(args, dest) and dest not in accepted:
+                parser.error(_not_accepted(command or "this command", option))
+    for dest, default in _CLIENT_DEFAULTS.items():
+        if not hasattr(args, dest):
+            setattr(args, dest, default)
+    return args
+
+
 def build_parser(redact: Callable[[str], str] = str) -> argparse.ArgumentParser:
-    """The ``cognito-events`` argument parser; ``redact`` cleans its error messages."""
+    """The ``cognito-events`` argument parser; ``redact`` cleans its error messages.
+
+    Parse with ``_parse``: it checks which client options the command takes.
+    """
     parser = _Parser(
         prog=PROG,
         redact=redact,
@@ -405,21 +482,24 @@ def build_parser(redact: Callable[[str], str] = str) -> argparse.ArgumentParser:
         f"{SYNC_TRIGGER} event of an identity pool (SetCognitoEvents, GetCognitoEvents).",
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        parents=[_global_options(suppress=False)],
+        parents=[_common_options(suppress=False), _client_options()],
     )
-    late = _global_options(suppress=True)
+    common = _common_options(suppress=True)
+    client = _client_options()
     commands = parser.add_subparsers(
         dest="command", metavar="COMMAND", required=True, parser_class=_Parser
     )
 
-    def command(name: str, summary: str, description: str) -> argparse.ArgumentParser:
+    def command(
+        name: str, summary: str, description: str, *, calls_service: bool = True
+    ) -> argparse.ArgumentParser:
         return commands.add_parser(
             name,
             help=summary,
             description=textwrap.fill(description, 80),
             epilog=_EPILOG,
             formatter_class=argparse.RawDescriptionHelpFormatter,
-            parents=[late],
+            parents=[common, client] if calls_service else [common],
             redact=redact,
         )
 
@@ -472,6 +552,7 @@ def build_parser(redact: Callable[[str], str] = str) -> argparse.ArgumentParser:
         "'Listening on http://HOST:PORT' once it accepts connections. Without "
         "--credentials it accepts a development key pair, printed to stderr. With --debug "
         "it logs one line per request to stderr.",
+        calls_service=False,
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument(
@@ -539,7 +620,9 @@ def build_parser(redact: Callable[[str], str] = str) -> argparse.ArgumentParser:
         "Start a local Cognito Sync emulator in this process and run set, get, clear and "
         "get against it with the real client over real HTTP, printing each step. "
         "Nothing is sent to AWS; no account or credentials are needed.",
+        calls_service=False,
     )
+    _add_max_attempts(demo.add_argument_group("options"))
     demo.set_defaults(handler=_run_demo)
     return parser
 
@@ -585,6 +668,48 @@ def _run_get(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+class _ServeError(Exception):
+    """``serve`` cannot listen where it was asked to; exits with ``EXIT_FAILURE``."""
+
+
+def _check_listen(host: str, port: int) -> None:
+    """Raise ``_ServeError`` naming the port if ``host:port`` cannot be bound now.
+
+    The emulator would report the bare ``[Errno 98]``; this says which port and what to
+    do. Port 0 always binds. The probe binds as the server does (``SO_REUSEADDR`` off
+    Windows), so a port in TIME_WAIT is not refused.
+    """
+    if port == 0:
+        return
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        return  # the emulator says what is wrong with the host
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        if sys.platform != "win32":
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise _ServeError(
+                    f"cannot listen on {host}:{port}: the port is in use (another emulator "
+                    "or program listens there); choose another with --port, or --port 0 "
+                    "for a free one"
+                ) from exc
+            if exc.errno == errno.EACCES:
+                raise _ServeError(
+                    f"cannot listen on {host}:{port}: permission denied (ports below 1024 "
+                    "need privileges); choose another with --port, or --port 0 for a free one"
+                ) from exc
+            if exc.errno == errno.EADDRNOTAVAIL:
+                raise _ServeError(
+                    f"cannot listen on {host}:{port}: {host} is not an address of this "
+                    "machine; give another --host (127.0.0.1 by default)"
+                ) from exc
+
+
 def _run_serve(args: argparse.Namespace) -> int:
     from ._emulator import DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, serve
 
@@ -605,6 +730,7 @@ def _run_serve(args: argparse.Namespace) -> int:
         if arn in functions:
             raise _UsageError(f"--function {arn} is given more than once")
         functions[arn] = _import_handler(arn, ref)
+    _check_listen(args.host, args.port)
     return serve(
         host=args.host,
         port=args.port,
@@ -698,12 +824,100 @@ _CLI_PARAMETERS: Final = {
 }
 
 
-def _cli_parameter(parameter: str) -> str:
-    """The command-line spelling of a library parameter name in a validation problem."""
+def _cli_parameter(parameter: str, renames: Mapping[str, str] | None = None) -> str:
+    """The command-line spelling of a library parameter name in a validation problem.
+
+    ``renames`` maps the names an option of this invocation stands for (``--sync-trigger``
+    is ``events['SyncTrigger']``) to that option.
+    """
+    if renames and parameter in renames:
+        return renames[parameter]
     event = re.fullmatch(r"events\['(.*)'\]", parameter)
     if event is not None:
         return f"--event {event.group(1)}"
     return _CLI_PARAMETERS.get(parameter, parameter)
+
+
+def _renames(args: argparse.Namespace | None) -> dict[str, str]:
+    """The library parameters that an option given in ``args`` stands for."""
+    if args is None or getattr(args, "sync_trigger", None) is None:
+        return {}
+    return {
+        "events": "--sync-trigger",
+        f"events[{SYNC_TRIGGER!r}]": "--sync-trigger",
+        "function_arn": "--sync-trigger",
+    }
+
+
+def _region_origin(source: str | None) -> str:
+    """Where a configured region came from, in command-line terms."""
+    if source is None or source == REGION_ARGUMENT:
+        return "--region"
+    return source
+
+
+def _region_mismatch(problem: RegionMismatch) -> str:
+    """The pool is in one region, the configured region is another: say which, from where."""
+    pool, region = problem.pool_region, problem.configured_region
+    origin = _region_origin(problem.region_source)
+    text = f"the pool is in region {pool!r}, but the region is {region!r} (from {origin})"
+    if region not in COGNITO_SYNC_REGIONS:
+        text += (
+            f", which is not a Cognito Sync region (those are {', '.join(COGNITO_SYNC_REGIONS)})"
+        )
+    if origin == "--region":
+        return f"{text}; use --region {pool}, or leave --region out to use the pool's"
+    return f"{text}; pass --region {pool}, or change {origin}"
+
+
+def _problem_text(problem: Problem, renames: Mapping[str, str]) -> str:
+    message = _region_mismatch(problem) if isinstance(problem, RegionMismatch) else problem.message
+    return f"{_cli_parameter(problem.parameter, renames)}: {message}"
+
+
+def _profile_origin(source: str | None) -> str | None:
+    """How the profile was selected, in command-line terms (None: the implicit default)."""
+    return "--profile" if source == PROFILE_ARGUMENT else source
+
+
+def _credentials_report(error: CredentialsError, debug: bool) -> list[str] | None:
+    """A short, terminal-worded report of a missing profile or of no credentials found;
+    None for other credential errors (a source that failed says why itself)."""
+    profile = error.profile
+    if profile is None:
+        return None
+    origin = _profile_origin(error.profile_source)
+    chosen = f"profile {profile!r}" + (f" (from {origin})" if origin else "")
+    configure = "aws configure" + ("" if profile == "default" else f" --profile {profile}")
+    if error.profiles is not None:
+        lines = [
+            f"credentials: {chosen} does not exist in "
+            + " nor in ".join(error.files or ("the AWS files",)),
+            "profiles there: " + (", ".join(error.profiles) or "none"),
+            f"create it with: {configure}",
+        ]
+        if origin != "--profile":
+            lines.append("or choose one with --profile NAME")
+        return lines
+    if not error.tried:
+        return None
+    lines = [f"credentials: none found for {chosen}; give them in one of these ways:"]
+    if origin == "--profile":
+        lines.append(f"- store keys in that profile: {configure}")
+        lines.append(
+            "- or leave out --profile to use AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
+            "(not read when --profile is given)"
+        )
+    else:
+        lines.append("- export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN)")
+        lines.append(f"- store keys in the profile: {configure}")
+        lines.append("- choose another profile: --profile NAME, or AWS_PROFILE=NAME")
+    if debug:
+        lines.append(f"sources tried, in order (profile {profile!r}):")
+        lines.extend(f"  {number}. {line}" for number, line in enumerate(error.tried, 1))
+    else:
+        lines.append(f"run with --debug to see the {len(error.tried)} sources tried")
+    return lines
 
 
 def _service_hint(error: ServiceError) -> tuple[int, str | None]:
@@ -726,17 +940,27 @@ def _service_hint(error: ServiceError) -> tuple[int, str | None]:
     return EXIT_SERVICE, None
 
 
-def _describe(error: CognitoEventsError) -> tuple[int, str]:
-    """The exit code and the one-line message of an error."""
+def _describe(
+    error: CognitoEventsError, args: argparse.Namespace | None = None, *, debug: bool = False
+) -> tuple[int, str]:
+    """The exit code and the message of an error: one line, or a few for a list.
+
+    ``args`` (the parsed command line) lets problems be named by the options given.
+    """
     hint: str | None = None
     if isinstance(error, ValidationError):
         code = EXIT_USAGE
-        problems = "; ".join(
-            f"{_cli_parameter(problem.parameter)}: {problem.message}" for problem in error.problems
-        )
-        text = f"invalid input, nothing was sent: {problems}"
+        renames = _renames(args)
+        problems = [_problem_text(problem, renames) for problem in error.problems]
+        if len(problems) == 1:
+            text = f"invalid input, nothing was sent: {problems[0]}"
+        else:
+            text = "\n".join(["invalid input, nothing was sent:", *problems])
     elif isinstance(error, CredentialsError):
         code = EXIT_CREDENTIALS
+        lines = _credentials_report(error, debug)
+        if lines is not None:
+            return code, "\n".join(lines)
         text = f"credentials: {error}"
         hint = "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or pass --profile"
     elif isinstance(error, TransportError):
@@ -761,7 +985,15 @@ def _describe(error: CognitoEventsError) -> tuple[int, str]:
 
 
 def _fail(redact: _Redactor, message: str) -> None:
-    print(redact("error: " + " ".join(message.split())), file=sys.stderr)
+    """Print ``error: MESSAGE``; lines after the first are indented under it.
+
+    Whitespace inside a line is collapsed, so that text from elsewhere (a server's
+    message) cannot start lines of its own.
+    """
+    first, *rest = message.split("\n")
+    lines = ["error: " + " ".join(first.split())]
+    lines += ["  " + " ".join(line.split()) for line in rest if line.strip()]
+    print(redact("\n".join(lines)), file=sys.stderr)
 
 
 def _print_traceback(redact: _Redactor, error: BaseException) -> None:
@@ -814,7 +1046,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(arguments: list[str]) -> int:
     redact = _Redactor.for_invocation(arguments)
     try:
-        args = build_parser(redact).parse_args(arguments)
+        args = _parse(build_parser(redact), arguments)
     except SystemExit as exc:  # --help, --version, usage errors
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     for credentials in args.credentials if args.command == "serve" else ():
@@ -833,11 +1065,11 @@ def _run(arguments: list[str]) -> int:
         except BrokenPipeError:
             raise
         except CognitoEventsError as exc:
-            code, message = _describe(exc)
+            code, message = _describe(exc, args, debug=args.debug)
             error: BaseException = exc
         except _UsageError as exc:
             code, message, error = EXIT_USAGE, str(exc), exc
-        except _DemoError as exc:
+        except (_DemoError, _ServeError) as exc:
             code, message, error = EXIT_FAILURE, str(exc), exc
         except KeyboardInterrupt as exc:
             code, message, error = EXIT_INTERRUPTED, "interrupted", exc
@@ -845,15 +1077,11 @@ def _run(arguments: list[str]) -> int:
             code, message, error = EXIT_FAILURE, str(exc) or type(exc).__name__, exc
         except Exception as exc:
             code, error = EXIT_FAILURE, exc
-            message = (
-                f"unexpected {type(exc).__name__}: {exc} (a bug: please report it with the "
-                "output of --debug)"
-            )
+            message = f"unexpected {type(exc).__name__}: {exc} (a bug: please report it"
+            message += ")" if args.debug else " with the output of --debug)"
         if args.debug:
             _print_traceback(redact, error)
-        elif not isinstance(
-            error, CognitoEventsError | _UsageError | _DemoError | KeyboardInterrupt
-        ):
+        elif isinstance(error, OSError):
             message += " (run with --debug for the traceback)"
         _fail(redact, message)
         return code

@@ -394,8 +394,10 @@ def test_a_closed_stdout_in_process(
         (ValidationError([Problem("identity_pool_id", "bad"), Problem("region", "worse"),
                           Problem("region (from AWS_REGION/AWS_DEFAULT_REGION)", "x"),
                           Problem("events['SyncTriger']", "y")]),
-         EXIT_USAGE, "invalid input, nothing was sent: POOL: bad; --region: worse; "
-                     "region (from AWS_REGION/AWS_DEFAULT_REGION): x; --event SyncTriger: y"),
+         EXIT_USAGE, "invalid input, nothing was sent:\nPOOL: bad\n--region: worse\n"
+                     "region (from AWS_REGION/AWS_DEFAULT_REGION): x\n--event SyncTriger: y"),
+        (ValidationError([Problem("region", "worse")]), EXIT_USAGE,
+         "invalid input, nothing was sent: --region: worse"),
         (CredentialsError("none found"), EXIT_CREDENTIALS,
          "credentials: none found (hint: set AWS_ACCESS_KEY_ID"),
         (TransportError("no route", attempts=3), EXIT_TRANSPORT,
@@ -425,7 +427,8 @@ def test_each_error_has_its_exit_code_and_line(
     described_code, described = _describe(error)
     assert described_code == code
     assert described.startswith(line), described
-    assert "\n" not in described
+    # A list is one line per problem; everything else is one line.
+    assert described.count("\n") == line.count("\n")
 
 
 def test_validation_error_lists_every_problem_and_exits_2(env: dict[str, str]) -> None:
@@ -434,19 +437,15 @@ def test_validation_error_lists_every_problem_and_exits_2(env: dict[str, str]) -
         endpoint="http://127.0.0.1:1",
     )  # fmt: skip
     assert result.returncode == EXIT_USAGE
-    line = assert_one_error_line(result)
-    assert "nothing was sent" in line
-    assert "POOL: 'eu-west-1_AbCdEf' is not an identity pool id" in line
-    assert "user pool id" in line
-    assert "did you mean 'SyncTrigger'?" in line
-    assert "--event SyncTriger: 'arn:nope' is not a Lambda function ARN" in line
-
-
-def test_region_that_does_not_match_the_pool_is_a_validation_error(
-    in_process_env: dict[str, str], capsys: pytest.CaptureFixture[str]
-) -> None:
-    assert main(["--region", "eu-west-1", "get", POOL]) == EXIT_USAGE
-    assert "belongs to region 'us-east-1'" in capsys.readouterr().err
+    assert "Traceback" not in result.stderr
+    head, *problems = result.stderr.splitlines()
+    assert head == "error: invalid input, nothing was sent:"
+    assert len(problems) == 3, result.stderr
+    assert problems[0].startswith("  POOL: 'eu-west-1_AbCdEf' is not an identity pool id")
+    assert "user pool id" in problems[0]
+    assert problems[1].startswith("  --event: unknown event type 'SyncTriger'")
+    assert "did you mean 'SyncTrigger'?" in problems[1]
+    assert problems[2].startswith("  --event SyncTriger: 'arn:nope' is not a Lambda function ARN")
 
 
 @pytest.mark.parametrize(
@@ -482,14 +481,6 @@ def test_the_same_event_twice_is_a_usage_error(
     args = ["set", POOL, "--event", f"{SYNC_TRIGGER}={ARN}", "--event", f"{SYNC_TRIGGER}="]
     assert main(args) == EXIT_USAGE
     assert capsys.readouterr().err == "error: --event SyncTrigger is given more than once\n"
-
-
-def test_missing_credentials_exit_3(clean_env: dict[str, str]) -> None:
-    result = run(clean_env, "get", POOL, endpoint="http://127.0.0.1:1")
-    assert result.returncode == EXIT_CREDENTIALS
-    line = assert_one_error_line(result)
-    assert line.startswith("error: credentials: No AWS credentials found")
-    assert "hint: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY" in line
 
 
 def test_wrong_secret_exit_4_and_never_prints_either_secret(
@@ -579,12 +570,14 @@ def test_unexpected_error_is_one_line_or_a_redacted_traceback_with_debug(
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert err.startswith("error: unexpected RuntimeError: boom with <redacted> inside")
-    assert "--debug" in err
+    assert err.count("--debug") == 1, err  # the advice, once
 
     assert main(["get", POOL, "--debug"]) == EXIT_FAILURE
     err = capsys.readouterr().err
     assert "Traceback (most recent call last)" in err
-    assert err.rstrip().splitlines()[-1].startswith("error: unexpected RuntimeError")
+    last = err.rstrip().splitlines()[-1]
+    assert last.startswith("error: unexpected RuntimeError")
+    assert "--debug" not in last  # it was given
     assert_no_secrets(err)
 
 
@@ -745,19 +738,6 @@ def test_serve_arguments_reach_the_emulator(
     assert (seen["port"], seen["db"], seen["credentials"]) == (8000, None, ())
 
 
-def test_serve_that_cannot_listen_exits_1(
-    in_process_env: dict[str, str], capsys: pytest.CaptureFixture[str]
-) -> None:
-    with socket.socket() as busy:
-        busy.bind(("127.0.0.1", 0))
-        busy.listen()
-        port = busy.getsockname()[1]
-        assert main(["serve", "--port", str(port)]) == EXIT_FAILURE
-    out, err = capsys.readouterr()
-    assert out == ""
-    assert "cannot start" in err
-
-
 def test_an_os_error_is_one_line_and_exit_1(
     in_process_env: dict[str, str],
     monkeypatch: pytest.MonkeyPatch,
@@ -876,3 +856,248 @@ def test_serve_function_and_lambda_endpoint_reach_the_emulator(
         capsys.readouterr()
         assert main(argv) == EXIT_USAGE, argv
         assert message in capsys.readouterr().err, argv
+
+
+# -- messages written for a terminal --------------------------------------------------------
+
+
+def _error_lines(err: str) -> list[str]:
+    """The ``error:`` report: its first line and the indented lines under it."""
+    lines = err.splitlines()
+    assert lines, "nothing on stderr"
+    assert lines[0].startswith("error: "), err
+    assert all(line.startswith("  ") for line in lines[1:]), err
+    return lines
+
+
+def _assert_no_python_advice(text: str) -> None:
+    for python_only in ("credentials=", "boto3", "profile= argument", "region= argument",
+                        "Use a client", "passed in code"):  # fmt: skip
+        assert python_only not in text, (python_only, text)
+
+
+def test_no_credentials_is_a_short_list_of_cli_ways_exit_3(clean_env: dict[str, str]) -> None:
+    result = run(clean_env, "get", POOL, endpoint="http://127.0.0.1:1")
+    assert result.returncode == EXIT_CREDENTIALS
+    assert result.stdout == ""
+    lines = _error_lines(result.stderr)
+    assert lines[0] == (
+        "error: credentials: none found for profile 'default'; give them in one of these ways:"
+    )
+    assert len(lines) <= 6, result.stderr
+    assert max(map(len, lines)) <= 100, result.stderr
+    text = result.stderr
+    for way in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "aws configure", "--profile",
+                "AWS_PROFILE"):  # fmt: skip
+        assert way in text, way
+    _assert_no_python_advice(text)
+    assert lines[-1] == "  run with --debug to see the 9 sources tried"
+
+
+def _write_profile(env: Mapping[str, str], text: str) -> Path:
+    config = Path(env["AWS_CONFIG_FILE"])
+    config.write_text(text)
+    return config
+
+
+def test_no_credentials_in_the_profile_given_by_option_says_so(
+    in_process_env: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    _write_profile(in_process_env, "[profile prod]\noutput = json\n")
+    assert main(["get", POOL, "--profile", "prod"]) == EXIT_CREDENTIALS
+    err = capsys.readouterr().err
+    lines = _error_lines(err)
+    assert lines[0] == (
+        "error: credentials: none found for profile 'prod' (from --profile); "
+        "give them in one of these ways:"
+    )
+    assert "aws configure --profile prod" in err
+    assert "choose another profile" not in err  # the profile was chosen with --profile
+    assert "not read when --profile is given" in err
+    _assert_no_python_advice(err)
+
+
+def test_no_credentials_in_a_profile_chosen_by_variable_names_it(
+    in_process_env: dict[str, str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name)
+    _write_profile(in_process_env, "[profile prod]\noutput = json\n")
+    monkeypatch.setenv("AWS_PROFILE", "prod")
+    assert main(["get", POOL]) == EXIT_CREDENTIALS
+    err = capsys.readouterr().err
+    assert "none found for profile 'prod' (from AWS_PROFILE)" in err
+    assert "export AWS_ACCESS_KEY_ID" in err  # still read: the profile is not from --profile
+
+
+def test_debug_lists_the_sources_tried(
+    in_process_env: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    _write_profile(in_process_env, "[profile prod]\noutput = json\n")
+    assert main(["--debug", "get", POOL, "--profile", "prod"]) == EXIT_CREDENTIALS
+    err = capsys.readouterr().err
+    report = err[err.index("error: credentials: none found") :]
+    assert "sources tried, in order (profile 'prod'):" in report
+    assert "  1. the credentials= argument: not given" in report
+    assert "  9. EC2 instance metadata: disabled by AWS_EC2_METADATA_DISABLED=true" in report
+    assert "run with --debug" not in report
+
+
+def test_an_unknown_profile_names_the_option_and_the_profiles_that_exist(
+    in_process_env: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = _write_profile(in_process_env, "[profile prod]\nregion = us-east-1\n")
+    assert main(["get", POOL, "--profile", "nope"]) == EXIT_CREDENTIALS
+    err = capsys.readouterr().err
+    assert _error_lines(err) == [
+        f"error: credentials: profile 'nope' (from --profile) does not exist in "
+        f"{in_process_env['AWS_SHARED_CREDENTIALS_FILE']} nor in {config}",
+        "  profiles there: prod",
+        "  create it with: aws configure --profile nope",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "variables", "origin", "fix"),
+    [
+        (["--region", "eu-west-1"], {}, "--region",
+         "use --region us-east-1, or leave --region out to use the pool's"),
+        ([], {"AWS_REGION": "eu-west-1"}, "AWS_REGION",
+         "pass --region us-east-1, or change AWS_REGION"),
+        ([], {"AWS_DEFAULT_REGION": "eu-west-1"}, "AWS_DEFAULT_REGION",
+         "pass --region us-east-1, or change AWS_DEFAULT_REGION"),
+        (["--profile", "prod"], {}, "'region' in [profile prod] of {config} (line 2)",
+         "pass --region us-east-1, or change 'region' in [profile prod] of {config} (line 2)"),
+    ],
+)  # fmt: skip
+def test_a_region_that_does_not_match_the_pool_says_where_it_came_from(
+    in_process_env: dict[str, str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+    variables: dict[str, str],
+    origin: str,
+    fix: str,
+) -> None:
+    config = _write_profile(in_process_env, "[profile prod]\nregion = eu-west-1\n")
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    assert main(["get", POOL, *args]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert err == (
+        "error: invalid input, nothing was sent: POOL: the pool is in region 'us-east-1', "
+        f"but the region is 'eu-west-1' (from {origin.format(config=config)}); "
+        f"{fix.format(config=config)}\n"
+    )
+
+
+def test_a_region_without_cognito_sync_gets_its_own_text(
+    in_process_env: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["get", POOL, "--region", "mars-1"]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert err.startswith(
+        "error: invalid input, nothing was sent: POOL: the pool is in region 'us-east-1', but "
+        "the region is 'mars-1' (from --region), which is not a Cognito Sync region (those are "
+        "ap-northeast-1, "
+    )
+    assert err.endswith("us-west-2); use --region us-east-1, or leave --region out to use the "
+                        "pool's\n")  # fmt: skip
+    assert err.count("\n") == 1
+    _assert_no_python_advice(err)
+
+
+def test_a_bad_sync_trigger_is_reported_under_its_own_option(
+    in_process_env: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["set", POOL, "--sync-trigger", "my-function"]) == EXIT_USAGE
+    assert capsys.readouterr().err.startswith(
+        "error: invalid input, nothing was sent: --sync-trigger: 'my-function' is not a "
+        "Lambda function ARN"
+    )
+    # The long form is named as given.
+    assert main(["set", POOL, "--event", "SyncTrigger=my-function"]) == EXIT_USAGE
+    assert capsys.readouterr().err.startswith(
+        "error: invalid input, nothing was sent: --event SyncTrigger: 'my-function' is not"
+    )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["serve", "--region", REGION],
+        ["--region", REGION, "serve"],
+        ["serve", "--profile", "prod"],
+        ["--endpoint-url", "http://127.0.0.1:1", "serve"],
+        ["serve", "--endpoint-url=http://127.0.0.1:1"],
+        ["serve", "--output", "text"],
+        ["serve", "--max-attempts", "2"],
+        ["demo", "--region", REGION],
+        ["--profile", "prod", "demo"],
+        ["demo", "--endpoint-url", "http://127.0.0.1:1"],
+        ["--output", "json", "demo"],
+    ],
+)
+def test_serve_and_demo_refuse_the_client_options_they_would_ignore(
+    in_process_env: dict[str, str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+) -> None:
+    from cognito_events import _emulator
+
+    def must_not_run(**kwargs: Any) -> int:
+        raise AssertionError("serve ran")
+
+    monkeypatch.setattr(_emulator, "serve", must_not_run)
+    assert main(args) == EXIT_USAGE
+    out, err = capsys.readouterr()
+    assert out == ""
+    command = "serve" if "serve" in args else "demo"
+    option = next(arg for arg in args if arg.startswith("--")).partition("=")[0]
+    assert err.startswith("usage: cognito-events")
+    assert err.endswith(
+        f"cognito-events: error: {command} does not take {option}: it is an option of set, "
+        "get, clear, which call the service\n"
+    )
+
+
+def test_options_that_act_are_still_taken_before_or_after_the_command(
+    in_process_env: dict[str, str],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # demo uses --max-attempts, in either place; both take --debug.
+    assert main(["--max-attempts", "2", "demo"]) == EXIT_OK
+    assert main(["demo", "--debug", "--max-attempts", "1"]) == EXIT_OK
+    assert "all 4 calls succeeded" in capsys.readouterr().out
+    # An unknown option is still just unknown.
+    assert main(["serve", "--no-such-option"]) == EXIT_USAGE
+    assert capsys.readouterr().err.endswith("error: unrecognized arguments: --no-such-option\n")
+
+
+def test_serve_on_a_busy_port_names_it_and_suggests_port_0(
+    in_process_env: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert main(["serve", "--port", str(port)]) == EXIT_FAILURE
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == (
+        f"error: cannot listen on 127.0.0.1:{port}: the port is in use (another emulator or "
+        "program listens there); choose another with --port, or --port 0 for a free one\n"
+    )
+
+
+def test_serve_on_an_address_of_another_machine_says_so(
+    in_process_env: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # 192.0.2.1 (TEST-NET-1) is nobody's address: binding it fails, nothing is sent.
+    assert main(["serve", "--host", "192.0.2.1", "--port", "8000"]) == EXIT_FAILURE
+    err = capsys.readouterr().err
+    assert err.startswith("error: cannot listen on 192.0.2.1:8000: 192.0.2.1 is not an address")
+    assert "--host" in err
