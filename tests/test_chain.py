@@ -6,10 +6,12 @@ chain tries them in order and its report is the list itself.
 
 from __future__ import annotations
 
+import pickle
 import socket
 import time
 from pathlib import Path
 
+import attrs
 import pytest
 
 from cognito_events import CredentialsError, ValidationError
@@ -92,6 +94,25 @@ def test_the_report_lists_exactly_the_rows_given(aws_home: Path) -> None:
         "1. the environment variables AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY: not set",
         f"2. the shared config file: {aws_home / '.aws' / 'config'} does not exist",
     ]
+
+
+def test_the_report_is_also_in_fields_for_front_ends(aws_home: Path) -> None:
+    context = attrs.evolve(_context(aws_home), profile_source="AWS_PROFILE")
+    with pytest.raises(CredentialsError) as caught:
+        resolve(context, (EnvironmentKeys(), SharedConfigFile()))
+    error = caught.value
+    assert (error.profile, error.profile_source, error.profiles) == ("default", "AWS_PROFILE", None)
+    assert error.tried == (
+        "the environment variables AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY: not set",
+        f"the shared config file: {aws_home / '.aws' / 'config'} does not exist",
+    )
+    assert error.files == (
+        str(aws_home / ".aws" / "credentials"),
+        str(aws_home / ".aws" / "config"),
+    )
+    # The fields travel with the error across processes.
+    copy = pickle.loads(pickle.dumps(error))  # noqa: S301 - our own bytes
+    assert (copy.tried, copy.files, str(copy)) == (error.tried, error.files, str(error))
 
 
 def test_a_source_that_applies_but_fails_ends_the_chain(aws_home: Path) -> None:

@@ -149,6 +149,11 @@ def test_unknown_profile_names_the_existing_ones(
     assert "'nope'" in message
     assert selected_by in message
     assert "arg, creds-only, default, dflt, env" in message
+    # The same, in fields, for front ends that word it their own way.
+    error = caught.value
+    assert (error.profile, error.profile_source) == ("nope", selected_by)
+    assert error.profiles == ("arg", "creds-only", "default", "dflt", "env")
+    assert error.tried == ()
 
 
 def test_unknown_profile_without_files(files: Files) -> None:

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cognito_events import SYNC_TRIGGER, Problem, ValidationError
+from cognito_events._errors import RegionMismatch
 from cognito_events._validation import (
     check_endpoint_url,
     check_events,
@@ -138,6 +139,20 @@ def test_region_mismatch_names_both_regions() -> None:
     assert "'us-east-1'" in problem.message
     validate_get("eu-west-1:abc", "eu-west-1")
     validate_set("eu-west-1:abc", {SYNC_TRIGGER: ""}, None)
+
+
+def test_region_mismatch_says_where_the_region_came_from_in_fields_too() -> None:
+    with pytest.raises(ValidationError) as caught:
+        validate_set("eu-west-1:abc", {SYNC_TRIGGER: ""}, "us-east-1", "AWS_REGION")
+    [problem] = caught.value.problems
+    assert isinstance(problem, RegionMismatch)
+    assert (problem.pool_region, problem.configured_region, problem.region_source) == (
+        "eu-west-1",
+        "us-east-1",
+        "AWS_REGION",
+    )
+    assert "configured for region 'us-east-1' (from AWS_REGION);" in problem.message
+    assert str(problem).startswith("identity_pool_id: belongs to region 'eu-west-1'")
 
 
 def test_pool_prefix_must_be_a_region_when_none_is_configured() -> None:
