@@ -389,8 +389,9 @@ def _common_options(*, suppress: bool) -> _Parser:
     return parent
 
 
-def _add_max_attempts(group: argparse._ArgumentGroup) -> None:
-    group.add_argument(
+def _add_max_attempts(add_argument: Callable[..., argparse.Action]) -> None:
+    """--max-attempts, for the client commands and demo."""
+    add_argument(
         "--max-attempts",
         type=_positive_int,
         metavar="N",
@@ -421,7 +422,7 @@ def _client_options() -> _Parser:
         default=argparse.SUPPRESS,
         help="send requests here instead of https://cognito-sync.REGION.amazonaws.com",
     )
-    _add_max_attempts(group)
+    _add_max_attempts(group.add_argument)
     group.add_argument(
         "--output",
         choices=("json", "text"),
@@ -622,7 +623,7 @@ def build_parser(redact: Callable[[str], str] = str) -> argparse.ArgumentParser:
         "Nothing is sent to AWS; no account or credentials are needed.",
         calls_service=False,
     )
-    _add_max_attempts(demo.add_argument_group("options"))
+    _add_max_attempts(demo.add_argument)
     demo.set_defaults(handler=_run_demo)
     return parser
 
