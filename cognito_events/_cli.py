@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Final, NoReturn
 
+from ._cli_trigger import EXIT_WONT_FIRE, add_commands
 from ._client import CognitoEventsClient
 from ._credentials import Credentials
 from ._errors import (
@@ -48,6 +49,7 @@ __all__ = [
     "EXIT_THROTTLED",
     "EXIT_TRANSPORT",
     "EXIT_USAGE",
+    "EXIT_WONT_FIRE",
     "build_parser",
     "main",
 ]
@@ -97,6 +99,7 @@ exit codes:
   {EXIT_THROTTLED:>3}  throttled, still, after the retries
   {EXIT_SERVICE:>3}  other error answer from the service
   {EXIT_TRANSPORT:>3}  no answer: connection, timeout, TLS or DNS failure
+  {EXIT_WONT_FIRE:>3}  check: the sync trigger would not fire
   {EXIT_INTERRUPTED:>3}  interrupted (Ctrl-C)
 
 Try "{PROG} demo": it runs every call against a local emulator; no AWS
@@ -465,6 +468,8 @@ def build_parser(redact: Callable[[str], str] = str) -> argparse.ArgumentParser:
     )
     clear.set_defaults(handler=_run_clear)
 
+    add_commands(command, _client)
+
     serve = command(
         "serve",
         "run the local Cognito Sync emulator (for tests and development)",
@@ -693,6 +698,7 @@ def _run_demo(args: argparse.Namespace) -> int:
 _CLI_PARAMETERS: Final = {
     "identity_pool_id": "POOL",
     "events": "--event",
+    "function_arn": "--sync-trigger",
     "endpoint_url": "--endpoint-url",
     "region": "--region",
 }
