@@ -320,6 +320,12 @@ def _function(text: str) -> tuple[str, str]:
     return arn, ref
 
 
+def _account_id(text: str) -> str:
+    if re.fullmatch(r"[0-9]{12}", text) is None:
+        raise argparse.ArgumentTypeError(f"must be 12 digits, got {text!r}")
+    return text
+
+
 def _lambda_endpoint(text: str) -> str:
     if re.fullmatch(r"https?://[^/\s?#]+/?", text) is None:
         raise argparse.ArgumentTypeError(f"expected http://HOST:PORT or https://HOST, got {text!r}")
@@ -536,6 +542,14 @@ def build_parser(redact: Callable[[str], str] = str) -> argparse.ArgumentParser:
         help="invoke functions not registered with --function through the Lambda Invoke API "
         "at URL (e.g. sam local start-lambda), signed with the first credentials",
     )
+    serve.add_argument(
+        "--account-id",
+        type=_account_id,
+        default="123456789012",
+        metavar="ACCOUNT",
+        help="the 12-digit account of the accepted credentials, which owns the pools "
+        "(STS GetCallerIdentity answers it; default 123456789012)",
+    )
     serve.set_defaults(handler=_run_serve)
 
     demo = command(
@@ -623,6 +637,7 @@ def _run_serve(args: argparse.Namespace) -> int:
         max_connections=args.max_connections or DEFAULT_MAX_CONNECTIONS,
         functions=functions,
         lambda_endpoint=args.lambda_endpoint,
+        account_id=args.account_id,
     )
 
 
