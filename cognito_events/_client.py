@@ -73,6 +73,7 @@ from ._version import __version__
 if TYPE_CHECKING:
     from ._config import ClientConfig
     from ._ensure import EnsureResult, TriggerCheck
+    from ._ensure_run import Calls
 
 __all__ = ["DEFAULT_TIMEOUT", "CognitoEventsClient"]
 
@@ -175,7 +176,7 @@ class _Target:
 
     __slots__ = ("base", "hint", "region", "settings")
 
-    def __init__(self, *, region: str, base: str, settings: SendSettings, hint: str | None):
+    def __init__(self, *, region: str, base: str, settings: SendSettings, hint: str | None) -> None:
         self.region = region
         self.base = base
         self.settings = settings
@@ -358,21 +359,21 @@ class CognitoEventsClient:
             return self.remove_sync_trigger(identity_pool_id, dry_run=dry_run)
         from ._ensure_run import ensure
 
-        return ensure(self, identity_pool_id, function_arn, grant=grant, dry_run=dry_run)
+        return ensure(self._calls(), identity_pool_id, function_arn, grant=grant, dry_run=dry_run)
 
     def remove_sync_trigger(self, identity_pool_id: str, *, dry_run: bool = False) -> EnsureResult:
         """Unbind the pool's SyncTrigger and remove the permission statement this tool
         added to the bound function (only that one: other statements stay)."""
         from ._ensure_run import remove
 
-        return remove(self, identity_pool_id, dry_run=dry_run)
+        return remove(self._calls(), identity_pool_id, dry_run=dry_run)
 
     def check_sync_trigger(self, identity_pool_id: str) -> TriggerCheck:
         """Whether the pool's SyncTrigger will fire: binding, function, region, account and
         permission, each with a one-line fix. Reads only."""
         from ._ensure_run import check
 
-        return check(self, identity_pool_id)
+        return check(self._calls(), identity_pool_id)
 
     def close(self) -> None:
         """Release the connections of the session this client created; a session passed in
@@ -471,6 +472,20 @@ class CognitoEventsClient:
         return route
 
     # -- Lambda and STS, for ensure/check (see ``_ensure_run``) --------------------------
+
+    def _calls(self) -> Calls:
+        """The calls ensure and check make, as this client's bound methods."""
+        from ._ensure_run import Calls
+
+        return Calls(
+            get_events=self.get_cognito_events,
+            set_events=self.set_cognito_events,
+            region_of=self._region_of,
+            caller_account=self._caller_account,
+            get_policy=self._get_policy,
+            add_permission=self._add_permission,
+            remove_permission=self._remove_permission,
+        )
 
     def _region_of(self, identity_pool_id: str) -> str:
         """The region calls about this pool are signed for (validating the pool id)."""

@@ -1,15 +1,17 @@
 """Running the ensure/check plans of :mod:`._ensure`: read, validate, write, read back.
 
-The client's calls are reached through a small Protocol, so this module does not import
-the client (requests flow down).
+The client hands in the calls it makes (:class:`Calls`, its bound methods), so this
+module does not import the client: calls flow down, answers up.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Mapping
-from typing import Any, Protocol
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import attrs
 
 from ._ensure import (
     ACTION,
@@ -34,22 +36,27 @@ from ._errors import (
 from ._operations import PolicyAnswer
 from ._validation import SYNC_TRIGGER, check_events, check_identity_pool_id
 
-__all__ = ["check", "ensure", "remove"]
+__all__ = ["Calls", "check", "ensure", "remove"]
 
 #: Lambda's answers when a policy changed between our read and our write.
 _CONFLICTS = frozenset({"ResourceConflictException", "PreconditionFailedException"})
 
 
-class Calls(Protocol):
-    """The client calls ensure and check use."""
+@attrs.frozen(kw_only=True)
+class Calls:
+    """The client calls ensure and check make (with its credentials, retries, endpoints)."""
 
-    def get_cognito_events(self, identity_pool_id: str) -> dict[str, str]: ...
-    def set_cognito_events(self, identity_pool_id: str, events: Mapping[str, str]) -> None: ...
-    def _region_of(self, identity_pool_id: str) -> str: ...
-    def _caller_account(self, region: str) -> str: ...
-    def _get_policy(self, region: str, function_arn: str) -> PolicyAnswer | None: ...
-    def _add_permission(self, region: str, function_arn: str, body: bytes) -> None: ...
-    def _remove_permission(self, region: str, function_arn: str, statement_id: str) -> None: ...
+    #: GetCognitoEvents and SetCognitoEvents.
+    get_events: Callable[[str], dict[str, str]]
+    set_events: Callable[[str, Mapping[str, str]], None]
+    #: The region calls about a pool are signed for (validating the pool id).
+    region_of: Callable[[str], str]
+    #: STS GetCallerIdentity in a region: the caller's account.
+    caller_account: Callable[[str], str]
+    #: Lambda GetPolicy (None: no policy yet), AddPermission, RemovePermission.
+    get_policy: Callable[[str, str], PolicyAnswer | None]
+    add_permission: Callable[[str, str, bytes], None]
+    remove_permission: Callable[[str, str, str], None]
 
 
 def _document(answer: PolicyAnswer | None) -> Mapping[str, Any] | None:
@@ -71,7 +78,7 @@ def ensure(
 ) -> EnsureResult:
     """Permission, then binding, then read back; no write when all is in place."""
     _validate(identity_pool_id, function_arn)
-    region = client._region_of(identity_pool_id)
+    region = client.region_of(identity_pool_id)
     parsed = parse_function_arn(function_arn)
     assert parsed is not None  # validated above
     partition, function_region, function_account = parsed
@@ -85,8 +92,8 @@ def ensure(
                 )
             ]
         )
-    binding = client.get_cognito_events(identity_pool_id).get(SYNC_TRIGGER, "")
-    account = client._caller_account(region)
+    binding = client.get_events(identity_pool_id).get(SYNC_TRIGGER, "")
+    account = client.caller_account(region)
     if function_account != account:
         raise ValidationError(
             [
@@ -100,7 +107,7 @@ def ensure(
         )
     source = pool_arn(partition, region, account, identity_pool_id)
     sid = statement_id(identity_pool_id)
-    policy = client._get_policy(region, function_arn) if grant else None
+    policy = client.get_policy(region, function_arn) if grant else None
 
     def plan(policy: PolicyAnswer | None) -> tuple[Any, ...]:
         try:
@@ -138,19 +145,19 @@ def ensure(
             }
         ).encode()
         try:
-            client._add_permission(region, function_arn, body)
+            client.add_permission(region, function_arn, body)
         except ServiceError as exc:
             if exc.code not in _CONFLICTS:
                 raise
             # The policy changed since we read it: read it again, once, and re-plan.
-            policy = client._get_policy(region, function_arn)
+            policy = client.get_policy(region, function_arn)
             if any(change.action == "add-permission" for change in plan(policy)):
                 retry = json.loads(body)
                 retry.pop("RevisionId", None)
-                client._add_permission(region, function_arn, json.dumps(retry).encode())
+                client.add_permission(region, function_arn, json.dumps(retry).encode())
     if binding != function_arn:
-        client.set_cognito_events(identity_pool_id, {SYNC_TRIGGER: function_arn})
-    read_back = client.get_cognito_events(identity_pool_id).get(SYNC_TRIGGER, "")
+        client.set_events(identity_pool_id, {SYNC_TRIGGER: function_arn})
+    read_back = client.get_events(identity_pool_id).get(SYNC_TRIGGER, "")
     if read_back != function_arn:
         raise CognitoEventsError(
             f"SyncTrigger of {identity_pool_id} reads back as {read_back or 'unset'!r} "
@@ -162,17 +169,17 @@ def ensure(
 def remove(client: Calls, identity_pool_id: str, *, dry_run: bool) -> EnsureResult:
     """Unbind, then remove our statement from the function that was bound (only ours)."""
     _validate(identity_pool_id, "")
-    region = client._region_of(identity_pool_id)
-    binding = client.get_cognito_events(identity_pool_id).get(SYNC_TRIGGER, "")
+    region = client.region_of(identity_pool_id)
+    binding = client.get_events(identity_pool_id).get(SYNC_TRIGGER, "")
     sid = statement_id(identity_pool_id)
     policy: PolicyAnswer | None = None
     source = account = ""
     parsed = parse_function_arn(binding) if binding else None
     if parsed is not None and parsed[1] == region:
-        account = client._caller_account(region)
+        account = client.caller_account(region)
         source = pool_arn(parsed[0], region, account, identity_pool_id)
         try:
-            policy = client._get_policy(region, binding)
+            policy = client.get_policy(region, binding)
         except ResourceNotFoundError:  # the function is gone, and its policy with it
             policy = None
     changes = plan_remove(
@@ -193,29 +200,29 @@ def remove(client: Calls, identity_pool_id: str, *, dry_run: bool) -> EnsureResu
         return result
     for change in changes:
         if change.action == "remove-binding":
-            client.set_cognito_events(identity_pool_id, {SYNC_TRIGGER: ""})
+            client.set_events(identity_pool_id, {SYNC_TRIGGER: ""})
         elif change.action == "remove-permission":
             document = _document(policy) or {}
             assert any(ours(item, sid, source, account) for item in document.get("Statement", []))
             with contextlib.suppress(ResourceNotFoundError):  # removed meanwhile: fine
-                client._remove_permission(region, binding, sid)
+                client.remove_permission(region, binding, sid)
     return result
 
 
 def check(client: Calls, identity_pool_id: str) -> TriggerCheck:
     """Read the binding, the caller's account and the function's policy; diagnose."""
     _validate(identity_pool_id, "")
-    region = client._region_of(identity_pool_id)
-    binding = client.get_cognito_events(identity_pool_id).get(SYNC_TRIGGER, "")
+    region = client.region_of(identity_pool_id)
+    binding = client.get_events(identity_pool_id).get(SYNC_TRIGGER, "")
     account: str | None = None
     found: bool | None = None
     policy: PolicyAnswer | None = None
     parsed = parse_function_arn(binding) if binding else None
     if parsed is not None:
-        account = client._caller_account(region)
+        account = client.caller_account(region)
         if parsed[1] == region and parsed[2] == account:
             try:
-                policy = client._get_policy(region, binding)
+                policy = client.get_policy(region, binding)
                 found = True
             except ResourceNotFoundError:
                 found = False

@@ -739,8 +739,10 @@ def test_serve_arguments_reach_the_emulator(
         "max_connections": 256,
         "functions": {},
         "lambda_endpoint": None,
+        "account_id": "123456789012",
     }
-    assert main(["serve", "--debug"]) == EXIT_OK
+    assert main(["serve", "--debug", "--account-id", "000011112222"]) == EXIT_OK
+    assert seen["account_id"] == "000011112222"
     assert seen["verbose"] is True
     assert (seen["port"], seen["db"], seen["credentials"]) == (8000, None, ())
 

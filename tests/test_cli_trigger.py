@@ -177,3 +177,39 @@ def test_check_as_a_subprocess(emulator: Emulator, pool: str, env: dict[str, str
     assert result.returncode == EXIT_WONT_FIRE
     assert result.stderr == ""
     assert f"fix: cognito-events ensure {pool} --sync-trigger <function ARN>" in result.stdout
+
+
+def test_serve_refuses_an_account_id_that_is_not_12_digits(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["serve", "--account-id", "12345"]) == EXIT_USAGE
+    assert "--account-id: must be 12 digits, got '12345'" in capsys.readouterr().err
+
+
+def test_serve_answers_sts_with_its_account_id() -> None:
+    result = subprocess.Popen(
+        [sys.executable, "-m", "cognito_events", "serve", "--port", "0", "--account-id",
+         "000011112222"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )  # fmt: skip
+    try:
+        assert result.stdout is not None
+        line = result.stdout.readline()
+        assert line.startswith("Listening on ")
+        url = line.split()[-1]
+        from cognito_events import Credentials
+
+        sts = boto3_client(
+            url,
+            "sts",
+            Credentials("AKIDCOGNITOEVENTSEMU", "cognito-events-emulator-development-secret"),
+        )
+        assert sts.get_caller_identity()["Account"] == "000011112222"
+        sts.close()
+    finally:
+        result.terminate()
+        result.wait(timeout=60)
+        if result.stdout is not None:
+            result.stdout.close()

@@ -14,6 +14,7 @@ from cognito_events import (
     CognitoEventsClient,
     NotAuthorizedError,
     ResourceNotFoundError,
+    ServiceError,
     ValidationError,
 )
 from cognito_events.testing import Emulator
@@ -253,3 +254,30 @@ def test_the_account_is_the_emulators() -> None:
             sts.close()
         assert answer["Account"] == "000011112222"
         assert emulator.client()._caller_account("us-east-1") == "000011112222"
+
+
+@pytest.mark.parametrize(
+    ("status", "code"), [(409, "ResourceConflictException"), (412, "PreconditionFailedException")]
+)
+def test_a_policy_changed_meanwhile_is_read_again_and_added_once_more(
+    emulator: Emulator, client: CognitoEventsClient, pool: str, status: int, code: str
+) -> None:
+    emulator.inject_fault(status=status, code=code, operation="AddPermission")
+
+    result = client.ensure_sync_trigger(pool, ARN)
+
+    assert [change.action for change in result.changes] == ["add-permission", "set-binding"]
+    assert _operations(emulator).count("AddPermission") == 2
+    assert client.check_sync_trigger(pool).ok
+
+
+def test_a_second_conflict_is_raised(
+    emulator: Emulator, client: CognitoEventsClient, pool: str
+) -> None:
+    emulator.inject_fault(
+        status=409, code="ResourceConflictException", operation="AddPermission", count=2
+    )
+    with pytest.raises(ServiceError) as caught:
+        client.ensure_sync_trigger(pool, ARN)
+    assert caught.value.code == "ResourceConflictException"
+    assert client.get_cognito_events(pool) == {}  # not bound without its permission

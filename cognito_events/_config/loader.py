@@ -190,7 +190,8 @@ def load_config(
                 service_problems += check_endpoint_url(found[0], found[1])
                 if not service_problems:
                     url, where_from = endpoint_base(found[0]), found[1]
-            services[service] = (url, where_from, tuple(service_problems))
+            if url is not None or service_problems:  # else: the service's default host
+                services[service] = (url, where_from, tuple(service_problems))
 
     use_fips = bool(settings.boolean("AWS_USE_FIPS_ENDPOINT", "use_fips_endpoint"))
     use_dualstack = False
