@@ -17,6 +17,7 @@ from ._version import __version__
 if typing.TYPE_CHECKING:
     from ._client import DEFAULT_TIMEOUT, CognitoEventsClient
     from ._credentials import Credentials, CredentialsSource
+    from ._ensure import Change, CheckItem, EnsureResult, TriggerCheck
     from ._errors import (
         CognitoEventsError,
         ConnectError,
@@ -46,6 +47,8 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "EVENT_TYPES",
     "SYNC_TRIGGER",
+    "Change",
+    "CheckItem",
     "CognitoEventsClient",
     "CognitoEventsError",
     "ConnectError",
@@ -54,6 +57,7 @@ __all__ = [
     "Credentials",
     "CredentialsError",
     "CredentialsSource",
+    "EnsureResult",
     "InternalError",
     "InvalidParameterError",
     "NameResolutionError",
@@ -68,6 +72,7 @@ __all__ = [
     "TLSError",
     "TooManyRequestsError",
     "TransportError",
+    "TriggerCheck",
     "UnusableResponseError",
     "ValidationError",
     "__version__",
@@ -79,6 +84,10 @@ _HOMES = {
     "CognitoEventsClient": "._client",
     "Credentials": "._credentials",
     "CredentialsSource": "._credentials",
+    "Change": "._ensure",
+    "CheckItem": "._ensure",
+    "EnsureResult": "._ensure",
+    "TriggerCheck": "._ensure",
     "CognitoEventsError": "._errors",
     "CredentialsError": "._errors",
     "InternalError": "._errors",

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Final, NoReturn
 
+from ._cli_trigger import EXIT_WONT_FIRE, add_commands
 from ._client import CognitoEventsClient
 from ._config.endpoints import COGNITO_SYNC_REGIONS
 from ._config.loader import REGION_ARGUMENT
@@ -55,6 +56,7 @@ __all__ = [
     "EXIT_THROTTLED",
     "EXIT_TRANSPORT",
     "EXIT_USAGE",
+    "EXIT_WONT_FIRE",
     "build_parser",
     "main",
 ]
@@ -87,12 +89,13 @@ output:
   get prints {{"Events": {{...}}}} as JSON (--output json, the default) or one
   "EVENT<TAB>ARN" line per bound event (--output text; nothing when none is bound).
   set and clear print nothing on success, as the AWS CLI does for SetCognitoEvents.
+  ensure prints its changes (its plan with --dry-run), check its diagnosis.
 
 credentials:
-  set, get and clear find credentials as boto3 does: AWS_ACCESS_KEY_ID /
-  AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN), then the profile (--profile,
-  AWS_DEFAULT_PROFILE, AWS_PROFILE) in ~/.aws, credential_process, container and
-  instance credentials.
+  set, get, clear, ensure and check find credentials as boto3 does:
+  AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN), then the profile
+  (--profile, AWS_DEFAULT_PROFILE, AWS_PROFILE) in ~/.aws, credential_process,
+  container and instance credentials.
 
 exit codes:
   {EXIT_OK:>3}  success
@@ -104,6 +107,7 @@ exit codes:
   {EXIT_THROTTLED:>3}  throttled, still, after the retries
   {EXIT_SERVICE:>3}  other error answer from the service
   {EXIT_TRANSPORT:>3}  no answer: connection, timeout, TLS or DNS failure
+  {EXIT_WONT_FIRE:>3}  check: the sync trigger would not fire
   {EXIT_INTERRUPTED:>3}  interrupted (Ctrl-C)
 
 Try "{PROG} demo": it runs every call against a local emulator; no AWS
@@ -324,6 +328,12 @@ def _function(text: str) -> tuple[str, str]:
     return arn, ref
 
 
+def _account_id(text: str) -> str:
+    if re.fullmatch(r"[0-9]{12}", text) is None:
+        raise argparse.ArgumentTypeError(f"must be 12 digits, got {text!r}")
+    return text
+
+
 def _lambda_endpoint(text: str) -> str:
     if re.fullmatch(r"https?://[^/\s?#]+/?", text) is None:
         raise argparse.ArgumentTypeError(f"expected http://HOST:PORT or https://HOST, got {text!r}")
@@ -356,7 +366,7 @@ def _import_handler(arn: str, ref: str) -> Callable[[Any, Any], Any]:
 
 #: The commands that call AWS (or --endpoint-url) with a client: they take the client
 #: options, before or after the command.
-CLIENT_COMMANDS: Final = ("set", "get", "clear")
+CLIENT_COMMANDS: Final = ("set", "get", "clear", "ensure", "check")
 #: Client options that other commands take too, because they act there.
 _ALSO_ACCEPTED: Final = {"demo": frozenset({"max_attempts"})}
 #: The client options' defaults (their arguments default to "absent", so that a value
@@ -546,6 +556,8 @@ def build_parser(redact: Callable[[str], str] = str) -> argparse.ArgumentParser:
     )
     clear.set_defaults(handler=_run_clear)
 
+    add_commands(command, _client)
+
     serve = command(
         "serve",
         "run the local Cognito Sync emulator (for tests and development)",
@@ -612,6 +624,14 @@ def build_parser(redact: Callable[[str], str] = str) -> argparse.ArgumentParser:
         metavar="URL",
         help="invoke functions not registered with --function through the Lambda Invoke API "
         "at URL (e.g. sam local start-lambda), signed with the first credentials",
+    )
+    serve.add_argument(
+        "--account-id",
+        type=_account_id,
+        default="123456789012",
+        metavar="ACCOUNT",
+        help="the 12-digit account of the accepted credentials, which owns the pools "
+        "(STS GetCallerIdentity answers it; default 123456789012)",
     )
     serve.set_defaults(handler=_run_serve)
 
@@ -745,6 +765,7 @@ def _run_serve(args: argparse.Namespace) -> int:
         max_connections=args.max_connections or DEFAULT_MAX_CONNECTIONS,
         functions=functions,
         lambda_endpoint=args.lambda_endpoint,
+        account_id=args.account_id,
     )
 
 
@@ -820,6 +841,7 @@ def _run_demo(args: argparse.Namespace) -> int:
 _CLI_PARAMETERS: Final = {
     "identity_pool_id": "POOL",
     "events": "--event",
+    "function_arn": "--sync-trigger",
     "endpoint_url": "--endpoint-url",
     "region": "--region",
 }

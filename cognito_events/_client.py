@@ -25,6 +25,7 @@ from ._errors import (
     NotAuthorizedError,
     Problem,
     ReadTimeoutError,
+    ResourceNotFoundError,
     ServiceError,
     TransportError,
     ValidationError,
@@ -32,7 +33,18 @@ from ._errors import (
     header_value,
     redact,
 )
-from ._operations import GET_COGNITO_EVENTS, OPERATIONS, SET_COGNITO_EVENTS, Operation
+from ._operations import (
+    ADD_PERMISSION,
+    GET_CALLER_IDENTITY,
+    GET_COGNITO_EVENTS,
+    GET_POLICY,
+    OPERATIONS,
+    REMOVE_PERMISSION,
+    SET_COGNITO_EVENTS,
+    STS_BODY,
+    Operation,
+    PolicyAnswer,
+)
 from ._providers import check_credentials_source
 from ._retry import (
     DEFAULT_RETRY_POLICY,
@@ -60,6 +72,8 @@ from ._version import __version__
 
 if TYPE_CHECKING:
     from ._config import ClientConfig
+    from ._ensure import EnsureResult, TriggerCheck
+    from ._ensure_run import Calls
 
 __all__ = ["DEFAULT_TIMEOUT", "CognitoEventsClient"]
 
@@ -156,10 +170,23 @@ class _Shape:
         self.request.headers.update(self.template.headers)  # Host, as signed
 
 
-class _Route:
+class _Target:
+    """Where one service's requests go: signing region, send settings, what to say when
+    the host does not answer."""
+
+    __slots__ = ("base", "hint", "region", "settings")
+
+    def __init__(self, *, region: str, base: str, settings: SendSettings, hint: str | None) -> None:
+        self.region = region
+        self.base = base
+        self.settings = settings
+        self.hint = hint
+
+
+class _Route(_Target):
     """The region, send settings and per-operation requests of one identity pool."""
 
-    __slots__ = ("hint", "region", "settings", "shapes")
+    __slots__ = ("shapes",)
 
     def __init__(
         self,
@@ -171,11 +198,11 @@ class _Route:
         settings: SendSettings,
         hint: str | None,
     ) -> None:
-        self.region = region
-        self.settings = settings
-        self.hint = hint
+        super().__init__(region=region, base=base, settings=settings, hint=hint)
         self.shapes = {
-            operation.name: _Shape(session, operation, operation.url(base, identity_pool_id))
+            operation.name: _Shape(
+                session, operation, operation.url(base, IdentityPoolId=identity_pool_id)
+            )
             for operation in OPERATIONS
         }
 
@@ -257,6 +284,7 @@ class CognitoEventsClient:
         # Proxies, verify and cert per endpoint, resolved at its first use.
         self._settings: dict[str, SendSettings] = {}
         self._routes: dict[str, _Route] = {}
+        self._targets: dict[str, _Target] = {}
         self._lock = threading.Lock()
         self._clock_offset = timedelta(0)
         self._sleep = sleep or _sleep
@@ -301,14 +329,53 @@ class CognitoEventsClient:
         [(name, arn)] = events.items()
         # Exactly one validated str pair: cheaper than a JSONEncoder, same bytes.
         body = f'{{"Events":{{{_json_str(name)}:{_json_str(arn)}}}}}'.encode()
-        self._call(state, SET_COGNITO_EVENTS, identity_pool_id, body)
+        route = self._route(config, identity_pool_id)
+        self._call(state, SET_COGNITO_EVENTS, route, route.shapes[SET_COGNITO_EVENTS.name], body)
 
     def get_cognito_events(self, identity_pool_id: str) -> dict[str, str]:
         """Return the events of an identity pool and their Lambda ARNs (empty when none)."""
         state = self._resolve()
         config = state.config
         validate_get(identity_pool_id, config.region, config.region_source)
-        return self._call(state, GET_COGNITO_EVENTS, identity_pool_id, None)
+        route = self._route(config, identity_pool_id)
+        return self._call(
+            state, GET_COGNITO_EVENTS, route, route.shapes[GET_COGNITO_EVENTS.name], None
+        )
+
+    def ensure_sync_trigger(
+        self,
+        identity_pool_id: str,
+        function_arn: str,
+        *,
+        grant: bool = True,
+        dry_run: bool = False,
+    ) -> EnsureResult:
+        """Bind ``function_arn`` as the pool's SyncTrigger, with the Lambda permission that
+        lets Cognito Sync invoke it for this pool (unless ``grant=False``). Idempotent:
+        a second identical call makes no write. ``""`` is :meth:`remove_sync_trigger`.
+
+        A function in another region or account than the pool raises ``ValidationError``
+        before anything is written; ``dry_run`` reads and plans but writes nothing.
+        """
+        if function_arn == "":
+            return self.remove_sync_trigger(identity_pool_id, dry_run=dry_run)
+        from ._ensure_run import ensure
+
+        return ensure(self._calls(), identity_pool_id, function_arn, grant=grant, dry_run=dry_run)
+
+    def remove_sync_trigger(self, identity_pool_id: str, *, dry_run: bool = False) -> EnsureResult:
+        """Unbind the pool's SyncTrigger and remove the permission statement this tool
+        added to the bound function (only that one: other statements stay)."""
+        from ._ensure_run import remove
+
+        return remove(self._calls(), identity_pool_id, dry_run=dry_run)
+
+    def check_sync_trigger(self, identity_pool_id: str) -> TriggerCheck:
+        """Whether the pool's SyncTrigger will fire: binding, function, region, account and
+        permission, each with a one-line fix. Reads only."""
+        from ._ensure_run import check
+
+        return check(self._calls(), identity_pool_id)
 
     def close(self) -> None:
         """Release the connections of the session this client created; a session passed in
@@ -406,15 +473,98 @@ class CognitoEventsClient:
             self._routes[identity_pool_id] = route
         return route
 
+    # -- Lambda and STS, for ensure/check (see ``_ensure_run``) --------------------------
+
+    def _calls(self) -> Calls:
+        """The calls ensure and check make, as this client's bound methods."""
+        from ._ensure_run import Calls
+
+        return Calls(
+            get_events=self.get_cognito_events,
+            set_events=self.set_cognito_events,
+            region_of=self._region_of,
+            caller_account=self._caller_account,
+            get_policy=self._get_policy,
+            add_permission=self._add_permission,
+            remove_permission=self._remove_permission,
+        )
+
+    def _region_of(self, identity_pool_id: str) -> str:
+        """The region calls about this pool are signed for (validating the pool id)."""
+        config = self._resolve().config
+        validate_get(identity_pool_id, config.region, config.region_source)
+        return config.region or pool_region(identity_pool_id)
+
+    def _caller_account(self, region: str) -> str:
+        """STS GetCallerIdentity: the account of the client's credentials."""
+        return self._call_service(self._resolve(), GET_CALLER_IDENTITY, region, STS_BODY)
+
+    def _get_policy(self, region: str, function_arn: str) -> PolicyAnswer | None:
+        """The function's resource policy; None when it has none yet.
+
+        ``ResourceNotFoundError`` when the function does not exist: Lambda answers
+        ResourceNotFoundException for both, "Function not found" only for that one.
+        """
+        try:
+            return self._call_service(
+                self._resolve(), GET_POLICY, region, FunctionName=function_arn
+            )
+        except ResourceNotFoundError as exc:
+            if exc.message.startswith("Function not found"):
+                raise
+            return None
+
+    def _add_permission(self, region: str, function_arn: str, body: bytes) -> None:
+        self._call_service(self._resolve(), ADD_PERMISSION, region, body, FunctionName=function_arn)
+
+    def _remove_permission(self, region: str, function_arn: str, statement_id: str) -> None:
+        self._call_service(
+            self._resolve(),
+            REMOVE_PERMISSION,
+            region,
+            FunctionName=function_arn,
+            StatementId=statement_id,
+        )
+
+    def _target(self, config: ClientConfig, service: str, region: str) -> _Target:
+        """Where ``lambda``/``sts`` requests for ``region`` go; resolved once per pair."""
+        key = f"{service} {region}"
+        target = self._targets.get(key)
+        if target is None:
+            base, source = config.service_endpoint(service, region)
+            target = _Target(
+                region=region,
+                base=base,
+                settings=self._settings_for(base, config.ca_bundle),
+                hint=None
+                if source is not None
+                else f"{base} is the default {service} endpoint of region {region!r}.",
+            )
+            self._targets[key] = target
+        return target
+
+    def _call_service(
+        self,
+        state: _State,
+        operation: Operation[_T],
+        region: str,
+        body: bytes | None = None,
+        **params: str,
+    ) -> _T:
+        """One Lambda or STS call in ``region``, with the client's credentials and retries."""
+        target = self._target(state.config, operation.signing_name, region)
+        shape = _Shape(self._session, operation, operation.url(target.base, **params))
+        return self._call(state, operation, target, shape, body)
+
     def _prepare(
         self,
         operation: Operation[Any],
-        route: _Route,
+        route: _Target,
+        shape: _Shape,
         body: bytes | None,
         credentials: Credentials,
     ) -> tuple[requests.PreparedRequest, tuple[str | None, ...]]:
-        """A signed copy of the route's request; with the secrets no error may quote."""
-        shape = route.shapes[operation.name]
+        """A signed copy of the shape's request; with the secrets no error may quote."""
         signed = shape.template.sign(
             body=body,
             credentials=credentials,
@@ -439,10 +589,10 @@ class CognitoEventsClient:
         self,
         state: _State,
         operation: Operation[_T],
-        identity_pool_id: str,
+        route: _Target,
+        shape: _Shape,
         body: bytes | None,
     ) -> _T:
-        route = self._route(state.config, identity_pool_id)
         provider = state.provider
         policy = state.retry
         connect_timeout, read_timeout = self._timeout
@@ -465,7 +615,7 @@ class CognitoEventsClient:
                     attempts=attempts - 1,
                 )
             try:
-                prepared, secrets = self._prepare(operation, route, body, provider.get())
+                prepared, secrets = self._prepare(operation, route, shape, body, provider.get())
                 status, headers, content = send(
                     self._session,
                     prepared,

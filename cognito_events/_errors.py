@@ -26,7 +26,9 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import quote
@@ -289,6 +291,8 @@ _INVALID_PARAMETER_CODES = frozenset(
         "SerializationException",
         "ValidationException",
         "ValidationError",
+        "PolicyLengthExceededException",
+        "PublicPolicyException",
     }
 )
 _NOT_AUTHORIZED_CODES = frozenset(
@@ -341,6 +345,7 @@ _INTERNAL_CODES = frozenset(
         "InternalServerException",
         "ServiceUnavailable",
         "ServiceUnavailableException",
+        "ServiceException",
     }
 )
 
@@ -423,6 +428,21 @@ def redact(text: str, secrets: Iterable[str | None]) -> str:
     return text
 
 
+_XML_FIELD = re.compile(r"<(Code|Message|RequestId)>([^<]*)</\1>")
+
+
+def _xml_fields(body: bytes) -> dict[str, str]:
+    """``Code``, ``Message`` and ``RequestId`` of an ``<ErrorResponse>`` (STS's query
+    protocol), read with a regular expression: no entity expansion, never an exception."""
+    text = body[:65536].decode("utf-8", errors="replace")
+    if "<ErrorResponse" not in text and "<Error>" not in text:
+        return {}
+    found: dict[str, str] = {}
+    for name, value in _XML_FIELD.findall(text):
+        found.setdefault(name, html.unescape(value).strip())
+    return found
+
+
 def error_from_response(
     status_code: int,
     headers: Mapping[str, str],
@@ -434,7 +454,8 @@ def error_from_response(
     """Build the typed error for a non-2xx answer; never raises while parsing.
 
     The code comes from ``x-amzn-ErrorType``, then the body's ``code``/``Code``, then
-    ``__type``; the message from ``message``/``Message``. Each of ``secrets`` (the
+    ``__type``; the message from ``message``/``Message``; an XML ``<ErrorResponse>`` (STS)
+    gives its ``<Code>``, ``<Message>`` and ``<RequestId>``. Each of ``secrets`` (the
     session token, secret key and signature of the request) is redacted from the message:
     a signature mismatch quotes the canonical request, token included.
     """
@@ -445,6 +466,8 @@ def error_from_response(
         except (ValueError, RecursionError):  # RecursionError: nested too deep
             document = None
     fields: Mapping[str, object] = document if isinstance(document, dict) else {}
+    if not fields and body[:1] in (b"<", b"\n", b" ", b"\r", b"\t"):
+        fields = _xml_fields(body)
 
     raw_code = header_value(headers, "x-amzn-ErrorType")
     if not raw_code:
@@ -466,8 +489,11 @@ def error_from_response(
     if message is None:
         message = _describe_body(body, header_value(headers, "Content-Type"))
 
-    request_id = header_value(headers, "x-amzn-RequestId") or header_value(
-        headers, "x-amz-request-id"
+    xml_request_id = fields.get("RequestId")
+    request_id = (
+        header_value(headers, "x-amzn-RequestId")
+        or header_value(headers, "x-amz-request-id")
+        or (xml_request_id if isinstance(xml_request_id, str) and xml_request_id else None)
     )
     cls = _class_for(status_code, code)
     secrets = tuple(secrets)

@@ -1,10 +1,13 @@
-"""The service's operations as data: name, signing name, method, path, signed headers, and
-how a 2xx answer is read. The client has one call loop for all of them."""
+"""The operations as data: name, signing name, method, path, signed headers, and how a
+2xx answer is read. The client has one call loop for all of them: Cognito Sync's events,
+and the Lambda policy and STS calls that setting a working sync trigger needs."""
 
 from __future__ import annotations
 
+import html
 import json
-from collections.abc import Callable, Iterable
+import re
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final, Generic, TypeVar
 from urllib.parse import quote
 
@@ -13,7 +16,18 @@ import attrs
 from ._errors import ServiceError, header_value, redact
 from ._transport import HttpAnswer
 
-__all__ = ["GET_COGNITO_EVENTS", "OPERATIONS", "SET_COGNITO_EVENTS", "Operation"]
+__all__ = [
+    "ADD_PERMISSION",
+    "GET_CALLER_IDENTITY",
+    "GET_COGNITO_EVENTS",
+    "GET_POLICY",
+    "OPERATIONS",
+    "REMOVE_PERMISSION",
+    "SET_COGNITO_EVENTS",
+    "STS_BODY",
+    "Operation",
+    "PolicyAnswer",
+]
 
 _T = TypeVar("_T")
 
@@ -30,24 +44,43 @@ class Operation(Generic[_T]):
     #: The SigV4 signing name (the service part of the credential scope).
     signing_name: str
     method: str
-    #: The path below the endpoint, with ``{pool}`` for the percent-encoded pool id.
+    #: The path below the endpoint, with ``{Name}`` for each percent-encoded path parameter
+    #: (botocore's ``requestUri``).
     path: str
     #: Headers sent and signed, besides Host and the signer's own.
     signed_headers: tuple[tuple[str, str], ...]
     parse: Parse[_T] = attrs.field(repr=False)
 
-    def url(self, base: str, identity_pool_id: str) -> str:
-        """The URL of this operation for one identity pool at endpoint ``base``."""
-        return base + self.path.format(pool=quote(identity_pool_id, safe=""))
+    def url(self, base: str, **params: str) -> str:
+        """The URL of this operation at endpoint ``base`` with these path parameters."""
+        return base + self.path.format_map(
+            {name: quote(value, safe="") for name, value in params.items()}
+        )
+
+
+def _malformed(
+    operation: str, expected: str, answer: HttpAnswer, secrets: Iterable[str | None]
+) -> ServiceError:
+    """A 2xx answer the client cannot read: a ``ServiceError`` quoting its start."""
+    status, headers, content = answer
+    shown = content[:200].decode("utf-8", errors="replace")
+    return ServiceError(
+        status_code=status,
+        code=None,
+        message=redact(
+            f"{operation} answered with a body that is not {expected}: {shown!r}", secrets
+        ),
+        request_id=header_value(headers, "x-amzn-RequestId"),
+    )
 
 
 def _ignore_answer(answer: HttpAnswer, secrets: Iterable[str | None]) -> None:
-    """SetCognitoEvents answers 200 with an empty body: nothing to read."""
+    """SetCognitoEvents, AddPermission and RemovePermission: nothing to read."""
 
 
 def _parse_events(answer: HttpAnswer, secrets: Iterable[str | None]) -> dict[str, str]:
     """Read ``{"Events": {...}}``; a malformed 2xx answer is a ``ServiceError``, never a crash."""
-    status, headers, content = answer
+    content = answer[2]
     try:
         document = json.loads(content) if content else {}
     except (ValueError, RecursionError):
@@ -59,23 +92,50 @@ def _parse_events(answer: HttpAnswer, secrets: Iterable[str | None]) -> dict[str
                 break
         else:
             return events
-    shown = content[:200].decode("utf-8", errors="replace")
-    raise ServiceError(
-        status_code=status,
-        code=None,
-        message=redact(
-            'GetCognitoEvents answered with a body that is not {"Events": {...}}: ' + repr(shown),
-            secrets,
-        ),
-        request_id=header_value(headers, "x-amzn-RequestId"),
-    )
+    raise _malformed("GetCognitoEvents", '{"Events": {...}}', answer, secrets)
+
+
+@attrs.frozen
+class PolicyAnswer:
+    """A function's resource policy as GetPolicy returns it: the parsed document (None when
+    the function has no policy yet) and its revision id."""
+
+    document: Mapping[str, Any] | None
+    revision_id: str | None = None
+
+
+def _parse_policy(answer: HttpAnswer, secrets: Iterable[str | None]) -> PolicyAnswer:
+    """Read ``{"Policy": "<JSON document>", "RevisionId": ...}``."""
+    content = answer[2]
+    try:
+        outer = json.loads(content)
+        inner = json.loads(outer["Policy"]) if type(outer) is dict else None
+    except (ValueError, RecursionError, KeyError, TypeError):
+        inner = None
+    if type(inner) is not dict:
+        raise _malformed("GetPolicy", '{"Policy": "<policy JSON>"}', answer, secrets)
+    revision = outer.get("RevisionId")
+    return PolicyAnswer(inner, revision if isinstance(revision, str) else None)
+
+
+_ACCOUNT_ELEMENT: Final = re.compile(rb"<Account>\s*([^<]*?)\s*</Account>")
+
+
+def _parse_account(answer: HttpAnswer, secrets: Iterable[str | None]) -> str:
+    """The 12-digit ``<Account>`` of a GetCallerIdentity answer (read without an XML parser:
+    only that element matters, and a regular expression cannot be made to expand entities)."""
+    found = _ACCOUNT_ELEMENT.search(answer[2])
+    account = html.unescape(found[1].decode("utf-8", errors="replace")) if found else ""
+    if len(account) != 12 or not account.isascii() or not account.isdigit():
+        raise _malformed("GetCallerIdentity", "XML with a 12-digit <Account>", answer, secrets)
+    return account
 
 
 SET_COGNITO_EVENTS: Final = Operation(
     name="SetCognitoEvents",
     signing_name="cognito-sync",
     method="POST",
-    path="/identitypools/{pool}/events",
+    path="/identitypools/{IdentityPoolId}/events",
     signed_headers=(("Content-Type", "application/json"),),
     parse=_ignore_answer,
 )
@@ -83,9 +143,45 @@ GET_COGNITO_EVENTS: Final = Operation(
     name="GetCognitoEvents",
     signing_name="cognito-sync",
     method="GET",
-    path="/identitypools/{pool}/events",
+    path="/identitypools/{IdentityPoolId}/events",
     signed_headers=(),
     parse=_parse_events,
 )
-#: Every operation the client sends; a route prepares a request for each.
+#: The Cognito Sync operations; a pool's route prepares a request for each.
 OPERATIONS: Final[tuple[Operation[Any], ...]] = (SET_COGNITO_EVENTS, GET_COGNITO_EVENTS)
+
+_POLICY_PATH: Final = "/2015-03-31/functions/{FunctionName}/policy"
+GET_POLICY: Final = Operation(
+    name="GetPolicy",
+    signing_name="lambda",
+    method="GET",
+    path=_POLICY_PATH,
+    signed_headers=(),
+    parse=_parse_policy,
+)
+ADD_PERMISSION: Final = Operation(
+    name="AddPermission",
+    signing_name="lambda",
+    method="POST",
+    path=_POLICY_PATH,
+    signed_headers=(("Content-Type", "application/json"),),
+    parse=_ignore_answer,
+)
+REMOVE_PERMISSION: Final = Operation(
+    name="RemovePermission",
+    signing_name="lambda",
+    method="DELETE",
+    path=_POLICY_PATH + "/{StatementId}",
+    signed_headers=(),
+    parse=_ignore_answer,
+)
+#: STS's query protocol: the action and version in a form body.
+STS_BODY: Final = b"Action=GetCallerIdentity&Version=2011-06-15"
+GET_CALLER_IDENTITY: Final = Operation(
+    name="GetCallerIdentity",
+    signing_name="sts",
+    method="POST",
+    path="/",
+    signed_headers=(("Content-Type", "application/x-www-form-urlencoded; charset=utf-8"),),
+    parse=_parse_account,
+)

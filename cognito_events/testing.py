@@ -34,6 +34,7 @@ import requests
 # Through the facade, so the classes a test sees report the public module.
 from . import CognitoEventsClient, Credentials, CredentialsSource, RetryPolicy, sigv4
 from ._emulator import (
+    DEFAULT_ACCOUNT_ID,
     DEFAULT_IDLE_TIMEOUT,
     DEFAULT_MAX_CONNECTIONS,
     DEV_CREDENTIALS,
@@ -117,7 +118,8 @@ class Emulator:
     :meth:`reset`; ``db`` is a SQLite file that keeps the state across restarts;
     ``clock_offset`` moves the emulator's clock to simulate skew. ``admin_token`` makes
     the HTTP admin API need ``Authorization: Bearer TOKEN`` (:meth:`admin_headers`);
-    ``idle_timeout`` and ``max_connections`` are the server's connection limits.
+    ``idle_timeout`` and ``max_connections`` are the server's connection limits;
+    ``account_id`` is the account STS GetCallerIdentity answers and the pools belong to.
     """
 
     def __init__(
@@ -131,6 +133,7 @@ class Emulator:
         admin_token: str | None = None,
         idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        account_id: str = DEFAULT_ACCOUNT_ID,
     ) -> None:
         problems = check_region(region)
         if problems:
@@ -151,6 +154,7 @@ class Emulator:
         self._admin_token = admin_token
         self._idle_timeout = idle_timeout
         self._max_connections = max_connections
+        self._account_id = account_id
         self._server: EmulatorServer | None = None
         self._sessions: list[requests.Session] = []
 
@@ -169,6 +173,7 @@ class Emulator:
                 admin_token=self._admin_token,
                 idle_timeout=self._idle_timeout,
                 max_connections=self._max_connections,
+                account_id=self._account_id,
             )
             self._server = server.start()
         return self
@@ -344,6 +349,11 @@ class Emulator:
         return self._running.faults.pending()
 
     @property
+    def account_id(self) -> str:
+        """The account STS answers for the developer credentials; it owns the pools."""
+        return self._account_id
+
+    @property
     def requests(self) -> list[RecordedRequest]:
         """The requests received so far (signature and session token redacted), oldest first."""
         return self._running.requests.entries()
@@ -410,15 +420,14 @@ class Emulator:
         if not self._running.store.set_reserved_concurrency(arn, reserved):
             raise KeyError(arn)
 
-    @staticmethod
-    def sync_source_arn(identity_pool_id: str, function_arn: str) -> str:
+    def sync_source_arn(self, identity_pool_id: str, function_arn: str) -> str:
         """The ``aws:SourceArn`` Cognito Sync presents when it invokes ``function_arn``
-        for a pool (its account is the function's)."""
+        for a pool (the pool's ARN: its account is the emulator's, :attr:`account_id`)."""
         parsed = _lambda.parse_function_arn(function_arn)
         if parsed is None:
             raise ValueError(f"{function_arn!r} is not an unqualified Lambda function ARN")
         region = identity_pool_id.split(":", 1)[0]
-        return cognito_sync.pool_arn(region, parsed[1], identity_pool_id)
+        return cognito_sync.pool_arn(region, self._account_id, identity_pool_id)
 
     def new_identity(self, identity_pool_id: str | None = None) -> Identity:
         """A new unauthenticated identity of a registered pool (the first one when None)

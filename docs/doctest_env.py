@@ -29,6 +29,11 @@ POOL_ID = "us-east-1:0f7e2b2c-1111-2222-3333-444455556666"
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:on-dataset-sync"
 
 
+def _echo(event: object, context: object) -> object:
+    """The examples' function: returns the records as it received them."""
+    return event
+
+
 class DocsEnvironment:
     """An emulator with :data:`POOL_ID` registered, and ``os.environ`` pointing at it.
 
@@ -46,6 +51,9 @@ class DocsEnvironment:
         credentials = self.emulator.credentials
         return {
             "AWS_ENDPOINT_URL_COGNITO_SYNC": self.emulator.endpoint_url,
+            # ensure/check also call Lambda (the function's policy) and STS (the account).
+            "AWS_ENDPOINT_URL_LAMBDA": self.emulator.endpoint_url,
+            "AWS_ENDPOINT_URL_STS": self.emulator.endpoint_url,
             "AWS_ACCESS_KEY_ID": credentials.access_key_id,
             "AWS_SECRET_ACCESS_KEY": credentials.secret_access_key,
             "AWS_REGION": REGION,
@@ -61,6 +69,8 @@ class DocsEnvironment:
     def start(self) -> DocsEnvironment:
         """Start the emulator and point the environment at it; returns self."""
         self.emulator.start()
+        # The function the examples bind exists, with no resource policy yet.
+        self.emulator.add_lambda_function(ARN, _echo)
         self._saved = dict(os.environ)
         for name in list(os.environ):
             if name.startswith("AWS_"):

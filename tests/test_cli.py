@@ -732,8 +732,10 @@ def test_serve_arguments_reach_the_emulator(
         "max_connections": 256,
         "functions": {},
         "lambda_endpoint": None,
+        "account_id": "123456789012",
     }
-    assert main(["serve", "--debug"]) == EXIT_OK
+    assert main(["serve", "--debug", "--account-id", "000011112222"]) == EXIT_OK
+    assert seen["account_id"] == "000011112222"
     assert seen["verbose"] is True
     assert (seen["port"], seen["db"], seen["credentials"]) == (8000, None, ())
 
@@ -1060,7 +1062,7 @@ def test_serve_and_demo_refuse_the_client_options_they_would_ignore(
     assert err.startswith("usage: cognito-events")
     assert err.endswith(
         f"cognito-events: error: {command} does not take {option}: it is an option of set, "
-        "get, clear, which call the service\n"
+        "get, clear, ensure, check, which call the service\n"
     )
 
 
@@ -1101,3 +1103,38 @@ def test_serve_on_an_address_of_another_machine_says_so(
     err = capsys.readouterr().err
     assert err.startswith("error: cannot listen on 192.0.2.1:8000: 192.0.2.1 is not an address")
     assert "--host" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["ensure", POOL, "--sync-trigger", "my-function"],
+         "error: invalid input, nothing was sent: --sync-trigger: 'my-function' is not a "
+         "Lambda function ARN"),
+        (["ensure", POOL, "--sync-trigger", ARN, "--region", "eu-west-1"],
+         "error: invalid input, nothing was sent: POOL: the pool is in region 'us-east-1', but "
+         "the region is 'eu-west-1' (from --region); use --region us-east-1"),
+        (["--region", "mars-1", "check", POOL],
+         "error: invalid input, nothing was sent: POOL: the pool is in region 'us-east-1', but "
+         "the region is 'mars-1' (from --region), which is not a Cognito Sync region"),
+    ],
+)  # fmt: skip
+def test_ensure_and_check_speak_the_same_cli(
+    in_process_env: dict[str, str],
+    capsys: pytest.CaptureFixture[str],
+    args: list[str],
+    expected: str,
+) -> None:
+    assert main(args) == EXIT_USAGE
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith(expected), err
+    _assert_no_python_advice(err)
+
+
+def test_ensure_without_credentials_gets_the_cli_report(clean_env: dict[str, str]) -> None:
+    result = run(clean_env, "ensure", POOL, "--sync-trigger", ARN, endpoint="http://127.0.0.1:1")
+    assert result.returncode == EXIT_CREDENTIALS
+    lines = _error_lines(result.stderr)
+    assert lines[0].startswith("error: credentials: none found for profile 'default'")
+    _assert_no_python_advice(result.stderr)

@@ -22,11 +22,13 @@ from .._errors import Problem, ValidationError
 
 __all__ = [
     "COGNITO_SYNC_REGIONS",
+    "SERVICE_HOSTS",
     "Partition",
     "default_endpoint",
     "dns_suffix",
     "dual_stack_refusal",
     "partition",
+    "service_endpoint",
     "split_fips_region",
     "unavailable_region_hint",
 ]
@@ -140,3 +142,26 @@ def unavailable_region_hint(region: str) -> str | None:
         + ", ".join(COGNITO_SYNC_REGIONS)
         + "."
     )
+
+
+#: The other services a client calls (the sync trigger's Lambda permission, and STS for
+#: the caller's account): their key in ``[services]``/``AWS_ENDPOINT_URL_<KEY>`` and host.
+SERVICE_HOSTS: Final = {"lambda": "lambda", "sts": "sts"}
+
+
+def service_endpoint(
+    service: str, region: str, *, fips: bool = False, dual_stack: bool = False
+) -> str:
+    """The default endpoint of ``lambda`` or ``sts`` in ``region``, as botocore's rule sets
+    build it: ``{host}[-fips].{region}.{suffix}``, the partition's dual-stack suffix when
+    dual-stack is on (both services have one in every partition, ``api.aws`` otherwise)."""
+    found = partition(region)
+    host = SERVICE_HOSTS[service]
+    if dual_stack:
+        suffix = found.dual_stack_dns_suffix or AWS.dual_stack_dns_suffix
+    else:
+        suffix = found.dns_suffix
+        if fips and service == "sts" and found.name == "aws-us-gov":
+            # STS in GovCloud is FIPS on its usual host.
+            return f"https://{host}.{region}.{suffix}"
+    return f"https://{host}{'-fips' if fips else ''}.{region}.{suffix}"

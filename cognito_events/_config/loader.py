@@ -23,6 +23,13 @@ Endpoint
     ``AWS_IGNORE_CONFIGURED_ENDPOINT_URLS`` (or the profile's
     ``ignore_configured_endpoint_urls``) set to true keeps only ``endpoint_url=``.
 
+Endpoints of the other services a call uses (Lambda, STS)
+    The same order with the service's own key: ``AWS_ENDPOINT_URL_LAMBDA`` /
+    ``AWS_ENDPOINT_URL_STS`` → ``AWS_ENDPOINT_URL`` → ``lambda``/``sts`` in ``[services
+    NAME]`` → the profile's ``endpoint_url`` → the service's default host. An
+    ``endpoint_url=`` argument applies to every service (one emulator serves them all).
+    A bad value there is reported when that service is first called, not before.
+
 Other settings (variable → profile setting → default)
     ``AWS_MAX_ATTEMPTS`` / ``max_attempts`` (total attempts, an int >= 1) → None (the
     client's RetryPolicy default); ``AWS_RETRY_MODE`` / ``retry_mode`` → ``standard``:
@@ -43,8 +50,10 @@ import attrs
 from .._errors import Problem, ValidationError
 from .._validation import check_endpoint_url, check_region, endpoint_base
 from .endpoints import (
+    SERVICE_HOSTS,
     default_endpoint,
     dual_stack_refusal,
+    service_endpoint,
     split_fips_region,
     unavailable_region_hint,
 )
@@ -93,6 +102,10 @@ class ClientConfig:
     #: Where ``region``/``endpoint_url`` came from, for messages (None: not set).
     region_source: str | None = None
     endpoint_source: str | None = None
+    #: ``lambda``/``sts`` -> (configured endpoint or None, its source, its problems).
+    service_endpoints: Mapping[str, tuple[str | None, str | None, tuple[Problem, ...]]] = (
+        attrs.field(factory=dict, repr=False)
+    )
     #: The parsed profile, for the credential chain; None: it reads the files itself.
     profile_data: Profile | None = attrs.field(default=None, repr=False, eq=False)
 
@@ -100,6 +113,26 @@ class ClientConfig:
         """The endpoint for ``region`` when none is configured (FIPS, dual-stack if on)."""
         return default_endpoint(
             region, fips=self.use_fips_endpoint, dual_stack=self.use_dualstack_endpoint
+        )
+
+    def service_endpoint(self, service: str, region: str) -> tuple[str, str | None]:
+        """(endpoint, where it came from) for ``lambda``/``sts`` calls in ``region``.
+
+        Raises ``ValidationError`` when that service's configured endpoint is invalid.
+        """
+        configured, source, problems = self.service_endpoints.get(service, (None, None, ()))
+        if problems:
+            raise ValidationError(list(problems))
+        if configured is not None:
+            return configured, source
+        return (
+            service_endpoint(
+                service,
+                region,
+                fips=self.use_fips_endpoint,
+                dual_stack=self.use_dualstack_endpoint,
+            ),
+            None,
         )
 
     def default_endpoint_hint(self, region: str) -> str | None:
@@ -142,8 +175,10 @@ def load_config(
         region, fips_region = split_fips_region(region)
 
     endpoint_source: str | None = None
+    services: dict[str, tuple[str | None, str | None, tuple[Problem, ...]]] = {}
     if endpoint_url is not None:
         endpoint_url, endpoint_source = endpoint_base(endpoint_url), "the endpoint_url= argument"
+        services = dict.fromkeys(SERVICE_HOSTS, (endpoint_url, endpoint_source, ()))
     else:
         found = _configured_endpoint(settings, environ, data, problems)
         if found is not None:
@@ -151,6 +186,17 @@ def load_config(
             problems += endpoint_problems
             if not endpoint_problems:
                 endpoint_url, endpoint_source = endpoint_base(found[0]), found[1]
+        for service in SERVICE_HOSTS:
+            service_problems: list[Problem] = []
+            service_settings = SettingsLookup(environ, data, service_problems)
+            found = _configured_endpoint(service_settings, environ, data, service_problems, service)
+            url = where_from = None
+            if found is not None:
+                service_problems += check_endpoint_url(found[0], found[1])
+                if not service_problems:
+                    url, where_from = endpoint_base(found[0]), found[1]
+            if url is not None or service_problems:  # else: the service's default host
+                services[service] = (url, where_from, tuple(service_problems))
 
     use_fips = bool(settings.boolean("AWS_USE_FIPS_ENDPOINT", "use_fips_endpoint"))
     use_dualstack = False
@@ -191,6 +237,7 @@ def load_config(
         ca_bundle=ca_bundle,
         region_source=region_source,
         endpoint_source=endpoint_source,
+        service_endpoints=services,
         profile_data=data,
     )
 
@@ -200,6 +247,7 @@ def _configured_endpoint(
     environ: Mapping[str, str],
     profile: Profile,
     problems: list[Problem],
+    service: str = SERVICE_KEY,
 ) -> tuple[str, str] | None:
     """(URL, where) of the endpoint configured in variables or files, unless ignored."""
     ignore_env = environ.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
@@ -210,14 +258,16 @@ def _configured_endpoint(
     if ignore:
         return None
     return (
-        settings.get("AWS_ENDPOINT_URL_COGNITO_SYNC", None)
+        settings.get("AWS_ENDPOINT_URL_" + service.upper(), None)
         or settings.get("AWS_ENDPOINT_URL", None)
-        or _services_endpoint(profile, problems)
+        or _services_endpoint(profile, problems, service)
         or settings.get(None, "endpoint_url")
     )
 
 
-def _services_endpoint(profile: Profile, problems: list[Problem]) -> tuple[str, str] | None:
+def _services_endpoint(
+    profile: Profile, problems: list[Problem], service_key: str = SERVICE_KEY
+) -> tuple[str, str] | None:
     found = profile.lookup("services")
     if found is None:
         return None
@@ -234,17 +284,17 @@ def _services_endpoint(profile: Profile, problems: list[Problem]) -> tuple[str, 
             )
         )
         return None
-    service = profile.services.get(SERVICE_KEY)
+    service = profile.services.get(service_key)
     if service is None:
         return None
     section_place = where(
-        profile.config_file, profile.services_header, service.line, SERVICE_KEY + ".endpoint_url"
+        profile.config_file, profile.services_header, service.line, service_key + ".endpoint_url"
     )
     if not isinstance(service.value, Mapping):
         problems.append(
             Problem(
                 section_place,
-                "must be a sub-section such as 'cognito_sync =' followed by "
+                f"must be a sub-section such as '{service_key} =' followed by "
                 "an indented 'endpoint_url = ...' line",
             )
         )

@@ -25,6 +25,10 @@ One endpoint answers three services, routed by :mod:`._router` (one table):
 * Cognito Identity (``POST /`` with ``X-Amz-Target: AWSCognitoIdentityService.*``,
   unsigned as in the model): ``GetId`` and ``GetCredentialsForIdentity`` for
   unauthenticated identities of registered pools (:mod:`.services.cognito_identity`);
+* STS (signing name ``sts``, developer credentials only): ``GetCallerIdentity`` at
+  ``POST /`` with a form body, answered in XML (errors too) with the emulator's
+  account (``account_id``, default :data:`DEFAULT_ACCOUNT_ID`), which also owns the
+  identity pools (the ``aws:SourceAccount`` a trigger's policy must allow);
 * Lambda (signing name ``lambda``, developer credentials only): ``AddPermission``,
   ``GetPolicy``, ``RemovePermission``, ``Put``/``Get``/``DeleteFunctionConcurrency`` and
   ``Invoke`` for the functions the emulator knows (:mod:`.services.lambda_`).
@@ -161,6 +165,7 @@ from ._faults import FAULT_KINDS, DelayFault, DropFault, ErrorFault, Fault
 from ._http import MAX_BODY_BYTES, MAX_HEAD_BYTES
 from ._server import (
     ADMIN_TOKEN_ENV,
+    DEFAULT_ACCOUNT_ID,
     DEFAULT_IDLE_TIMEOUT,
     DEFAULT_MAX_CONNECTIONS,
     DEV_CREDENTIALS,
@@ -172,6 +177,7 @@ from ._store import DatabaseInUseError, ForeignDatabaseError
 
 __all__ = [
     "ADMIN_TOKEN_ENV",
+    "DEFAULT_ACCOUNT_ID",
     "DEFAULT_IDLE_TIMEOUT",
     "DEFAULT_MAX_CONNECTIONS",
     "DEV_CREDENTIALS",

@@ -23,6 +23,7 @@ from ._router import Route, RouteError, route
 from ._view import EmulatorView
 from .services import OPERATIONS
 from .services._common import Caller, Request, ServiceError
+from .services.sts import error_body as sts_error_body
 
 __all__ = ["MAX_BODY_BYTES", "EmulatorHandler"]
 
@@ -35,6 +36,7 @@ class EmulatorHandler(HttpHandler):
     # Per request; reset by begin_request.
     _recording = False
     _operation: str | None = None
+    _service_name: str | None = None
     _body = b""
 
     # Names the operations below use.
@@ -45,12 +47,17 @@ class EmulatorHandler(HttpHandler):
     def _send_error(
         self, status: int, code: str, message: str, extra: Iterable[tuple[str, str]] = ()
     ) -> None:
+        if self._service_name == "sts":  # the query protocol answers errors in XML
+            body = sts_error_body(code, message)
+            self.send(status, body, error_code=code, extra=extra, content_type="text/xml")
+            return
         self.send_error(status, code, message, extra)
 
     def begin_request(self) -> None:
         """Nothing recorded yet for this request."""
         self._recording = False
         self._operation = None
+        self._service_name = None
         self._body = b""
 
     # -- the request log --------------------------------------------------------------
@@ -115,6 +122,7 @@ class EmulatorHandler(HttpHandler):
             return
         operation = found.operation
         self._operation = operation
+        self._service_name = found.service
         caller, region = self._authenticate(found, path, query, body)
         if caller is None:
             return
@@ -136,7 +144,11 @@ class EmulatorHandler(HttpHandler):
         except ServiceError as exc:
             self._send_error(exc.status, exc.code, exc.message, exc.headers)
             return
-        self.send(answer.status, answer.body, extra=answer.headers)
+        headers = dict(answer.headers)
+        content_type = headers.pop("Content-Type", "application/json")
+        self.send(
+            answer.status, answer.body, extra=tuple(headers.items()), content_type=content_type
+        )
 
     def _authenticate(
         self, found: Route, path: str, query: str, body: bytes

@@ -460,8 +460,9 @@ class HttpHandler(socketserver.BaseRequestHandler):
         *,
         error_code: str | None = None,
         extra: Iterable[tuple[str, str]] = (),
+        content_type: str = "application/json",
     ) -> None:
-        """Write one answer: JSON, with a request id and the server's date."""
+        """Write one answer (JSON unless said otherwise), with a request id and the date."""
         server = self.server
         now = server.now()
         request_id = str(uuid.uuid4())
@@ -474,7 +475,9 @@ class HttpHandler(socketserver.BaseRequestHandler):
             http_date(now),
             "\r\nx-amzn-RequestId: ",
             request_id,
-            "\r\nContent-Type: application/json\r\nContent-Length: ",
+            "\r\nContent-Type: ",
+            content_type,
+            "\r\nContent-Length: ",
             str(len(body)),
             "\r\n",
         ]

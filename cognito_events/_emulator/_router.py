@@ -14,6 +14,7 @@ __all__ = ["OPERATION_NAMES", "Route", "RouteError", "route"]
 COGNITO_SYNC: Final = "cognito-sync"
 COGNITO_IDENTITY: Final = "cognito-identity"
 LAMBDA: Final = "lambda"
+STS: Final = "sts"
 
 _IDENTITY_TARGET: Final = "AWSCognitoIdentityService."
 #: Cognito Identity operations by X-Amz-Target suffix; both are unsigned in the model.
@@ -54,6 +55,7 @@ OPERATION_NAMES: Final = tuple(
     dict.fromkeys(
         [name for _, _, methods in _REST_ROUTES for name in sorted(methods.values(), reverse=True)]
         + list(_IDENTITY_OPERATIONS)
+        + ["GetCallerIdentity"]
     )
 )
 
@@ -109,6 +111,15 @@ def route(method: str, path: str, headers: Mapping[str, list[str]]) -> Route | R
             f"Unknown X-Amz-Target '{target}': this emulator answers "
             + ", ".join(_IDENTITY_TARGET + op for op in _IDENTITY_OPERATIONS),
         )
+    content_types = headers.get("content-type") or [""]
+    if (
+        path == "/"
+        and method == "POST"
+        and content_types[0].partition(";")[0].strip().lower()
+        == "application/x-www-form-urlencoded"
+    ):
+        # STS's query protocol: the action is in the form body (the service reads it).
+        return Route(STS, "GetCallerIdentity", STS, {})
     segments = path.split("/")
     if segments[0] == "":
         segments = segments[1:]
@@ -130,6 +141,6 @@ def route(method: str, path: str, headers: Mapping[str, list[str]]) -> Route | R
         404,
         "UnknownOperationException",
         f"No operation matches {method} {path}: this emulator answers Cognito Sync "
-        "(/identitypools/...), Lambda (/2015-03-31/functions/...) and Cognito Identity "
-        "(POST / with X-Amz-Target)",
+        "(/identitypools/...), Lambda (/2015-03-31/functions/...), Cognito Identity "
+        "(POST / with X-Amz-Target) and STS GetCallerIdentity (POST / with a form body)",
     )

@@ -44,6 +44,7 @@ from .services.lambda_ import add_function
 
 __all__ = [
     "ADMIN_TOKEN_ENV",
+    "DEFAULT_ACCOUNT_ID",
     "DEFAULT_IDLE_TIMEOUT",
     "DEFAULT_MAX_CONNECTIONS",
     "DEV_CREDENTIALS",
@@ -57,6 +58,9 @@ DEV_CREDENTIALS: Final = Credentials(
     access_key_id="AKIDCOGNITOEVENTSEMU",
     secret_access_key="cognito-events-emulator-development-secret",  # noqa: S106 - public
 )
+#: The account the developer credentials belong to, unless another is given: STS
+#: GetCallerIdentity answers it, and the identity pools belong to it.
+DEFAULT_ACCOUNT_ID: Final = "123456789012"
 #: How long :meth:`EmulatorServer.shutdown` lets in-flight requests finish by default.
 DEFAULT_GRACE_SECONDS: Final = 5.0
 #: Seconds a connection may take to send a complete request head (and between requests).
@@ -111,7 +115,15 @@ class EmulatorServer(ThreadingHTTPServer):
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
         functions: Mapping[str, LambdaHandler] | None = None,
         lambda_endpoint: str | None = None,
+        account_id: str = DEFAULT_ACCOUNT_ID,
     ) -> None:
+        if not (
+            isinstance(account_id, str)
+            and len(account_id) == 12
+            and account_id.isascii()
+            and account_id.isdigit()
+        ):
+            raise ValueError(f"account_id must be 12 digits, got {account_id!r}")
         pairs = tuple(credentials) or (DEV_CREDENTIALS,)
         by_key: dict[str, Credentials] = {}
         for pair in pairs:
@@ -142,6 +154,7 @@ class EmulatorServer(ThreadingHTTPServer):
         self.stopping = False  # read by handlers: answer with Connection: close
         self.lambda_handlers: dict[str, LambdaHandler] = {}
         self.lambda_endpoint = lambda_endpoint
+        self.account_id = account_id
         self._in_flight: dict[str, int] = {}
         self._in_flight_lock = threading.Lock()
         self._clock = clock or _utc_now
@@ -558,6 +571,7 @@ def serve(
     max_connections: int = DEFAULT_MAX_CONNECTIONS,
     functions: Mapping[str, LambdaHandler] | None = None,
     lambda_endpoint: str | None = None,
+    account_id: str = DEFAULT_ACCOUNT_ID,
 ) -> int:
     """Run the emulator in this thread until SIGINT or SIGTERM; return the exit status.
 
@@ -591,6 +605,7 @@ def serve(
             max_connections=max_connections,
             functions=functions,
             lambda_endpoint=lambda_endpoint,
+            account_id=account_id,
         )
     except (OSError, ValueError, TypeError, sqlite3.Error) as exc:
         print(f"cognito-events emulator: cannot start: {exc}", file=err, flush=True)

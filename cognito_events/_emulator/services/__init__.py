@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Final
 
-from . import cognito_identity, cognito_sync, lambda_
+from . import cognito_identity, cognito_sync, lambda_, sts
 from ._common import Answer, Context, Request
 
 __all__ = ["OPERATIONS"]
@@ -22,4 +22,5 @@ OPERATIONS: Final[dict[tuple[str, str], Operation]] = {
     **{("cognito-sync", name): op for name, op in cognito_sync.OPERATIONS.items()},
     **{("cognito-identity", name): op for name, op in cognito_identity.OPERATIONS.items()},
     **{("lambda", name): op for name, op in lambda_.OPERATIONS.items()},
+    **{("sts", name): op for name, op in sts.OPERATIONS.items()},
 }

@@ -112,6 +112,8 @@ class Context(Protocol):
     lambda_handlers: dict[str, LambdaHandler]
     lambda_endpoint: str | None
     credentials: tuple[Credentials, ...]
+    #: The account of the developer credentials: STS answers it, and pools belong to it.
+    account_id: str
 
     def now(self) -> datetime: ...
 

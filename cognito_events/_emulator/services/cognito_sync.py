@@ -545,9 +545,9 @@ def _run_trigger(
             },
         }
     )
-    parsed = lambda_.parse_function_arn(arn)
-    account = parsed[1] if parsed is not None else ""
-    source = pool_arn(region, account, pool_id)
+    # The pool belongs to the emulator's account: a function of another account is not
+    # allowed by a policy scoped to it, as in AWS.
+    source = pool_arn(region, context.account_id, pool_id)
     try:
         result = lambda_.invoke_for_service(
             context,

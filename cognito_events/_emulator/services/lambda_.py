@@ -453,12 +453,11 @@ def invoke_for_service(
         if context.lambda_endpoint is None:
             raise _not_found(arn)
         add_function(context, arn)
-    account = parsed[1]
     if not allows(
         resource_policy(context, arn),
         service=service,
         source_arn=source_arn,
-        source_account=account,
+        source_account=context.account_id,
     ):
         raise ServiceError(
             403,
