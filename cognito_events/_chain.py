@@ -68,20 +68,20 @@ CHAIN: Final[tuple[Source, ...]] = (
 
 def resolve(context: SourceContext, chain: Sequence[Source] = CHAIN) -> Found:
     """The first source of ``chain`` that applies; ``CredentialsError`` listing all if none."""
-    tried: list[str] = []
+    tried: list[tuple[str, str]] = []  # (source name, report line)
     for source in chain:
         why_not = source.why_not(context)
         if why_not is not None:
-            tried.append(f"{source.name}: {why_not}")
+            tried.append((source.name, f"{source.name}: {why_not}"))
             continue
         try:
             return source.provider(context)
         except CredentialsError as exc:
             if not source.passed_over_on_failure:
                 raise
-            tried.append(str(exc))  # the error names its source
+            tried.append((source.name, str(exc)))  # the error names its source
     profile = context.profile
-    listed = "\n".join(f"  {number}. {line}" for number, line in enumerate(tried, 1))
+    listed = "\n".join(f"  {number}. {line}" for number, (_, line) in enumerate(tried, 1))
     raise CredentialsError(
         f"No AWS credentials found (profile {profile.name!r}). Tried, in order:\n{listed}\n"
         "Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, add keys or credential_process "

@@ -935,12 +935,29 @@ def _credentials_report(error: CredentialsError, debug: bool) -> list[str] | Non
         lines.append("- export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN)")
         lines.append(f"- store keys in the profile: {configure}")
         lines.append("- choose another profile: --profile NAME, or AWS_PROFILE=NAME")
+    tried = _sources_tried(error, origin)
     if debug:
         lines.append(f"sources tried, in order (profile {profile!r}):")
-        lines.extend(f"  {number}. {line}" for number, line in enumerate(error.tried, 1))
+        lines.extend(f"  {number}. {line}" for number, line in enumerate(tried, 1))
     else:
-        lines.append(f"run with --debug to see the {len(error.tried)} sources tried")
+        lines.append(f"run with --debug to see the {len(tried)} sources tried")
     return lines
+
+
+def _sources_tried(error: CredentialsError, profile_origin: str | None) -> list[str]:
+    """The chain's report rows, for the command line: without the ``credentials=`` row
+    (a Python argument the command line never gives), and saying why the environment
+    keys were not read when --profile was given."""
+    from ._sources import CredentialsArgument, EnvironmentKeys  # the chain loads it lazily too
+
+    rows: list[str] = []
+    for source, line in error.tried:
+        if source == CredentialsArgument.name:
+            continue
+        if source == EnvironmentKeys.name and profile_origin == "--profile":
+            line = f"{source}: not read, because --profile was given"
+        rows.append(line)
+    return rows
 
 
 def _service_hint(error: ServiceError) -> tuple[int, str | None]:

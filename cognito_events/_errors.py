@@ -139,7 +139,8 @@ class CredentialsError(CognitoEventsError):
     says so in fields, so that a front end can word it for its users: ``.profile`` (the
     profile name), ``.profile_source`` (how it was selected: ``the profile= argument``,
     ``AWS_DEFAULT_PROFILE``, ``AWS_PROFILE``; None for the implicit ``default``),
-    ``.tried`` (each source of the chain and why it did not apply, in order),
+    ``.tried`` (each source of the chain, in order: its name and the report line
+    saying why it did not apply),
     ``.profiles`` (for an unknown profile: those that exist; else None) and ``.files``
     (the shared credentials and config files).
     """
@@ -150,7 +151,7 @@ class CredentialsError(CognitoEventsError):
         *,
         profile: str | None = None,
         profile_source: str | None = None,
-        tried: tuple[str, ...] = (),
+        tried: tuple[tuple[str, str], ...] = (),
         profiles: tuple[str, ...] | None = None,
         files: tuple[str, ...] = (),
     ) -> None:

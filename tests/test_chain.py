@@ -103,8 +103,14 @@ def test_the_report_is_also_in_fields_for_front_ends(aws_home: Path) -> None:
     error = caught.value
     assert (error.profile, error.profile_source, error.profiles) == ("default", "AWS_PROFILE", None)
     assert error.tried == (
-        "the environment variables AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY: not set",
-        f"the shared config file: {aws_home / '.aws' / 'config'} does not exist",
+        (
+            EnvironmentKeys.name,
+            "the environment variables AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY: not set",
+        ),
+        (
+            SharedConfigFile.name,
+            f"the shared config file: {aws_home / '.aws' / 'config'} does not exist",
+        ),
     )
     assert error.files == (
         str(aws_home / ".aws" / "credentials"),
