@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Final
 from urllib.parse import quote
 
 import attrs
@@ -370,10 +370,15 @@ def _describe_body(body: bytes, content_type: str | None) -> str:
     return f"the response body was not AWS error JSON ({kind}): {_truncate(text)!r}"
 
 
+#: Shorter "secrets" (a test's ``"b"``) are not searched for: replacing them would mangle
+#: every request id and message, and no real key, token or signature is that short.
+MIN_REDACTED_LENGTH: Final = 8
+
+
 def redact(text: str, secrets: Iterable[str | None]) -> str:
     """``text`` with each secret (as sent, and percent-encoded) replaced by ``<redacted>``."""
     for secret in secrets:
-        if secret:
+        if secret and len(secret) >= MIN_REDACTED_LENGTH:
             for form in {secret, quote(secret, safe=""), " ".join(secret.split())}:
                 if form:
                     text = text.replace(form, REDACTED)
