@@ -46,7 +46,14 @@ from ._retry import (
     parse_http_date,
     retry_after_hint,
 )
-from ._transport import SendSettings, check_session, prepare, send, send_settings
+from ._transport import (
+    SendSettings,
+    check_session,
+    new_session,
+    prepare,
+    send,
+    send_settings,
+)
 from ._validation import (
     check_endpoint_url,
     check_profile,
@@ -252,7 +259,7 @@ class CognitoEventsClient:
         self._explicit_credentials = credentials
         self._state: _State | None = None
         self._owns_session = session is None
-        self._session: requests.Session = session if session is not None else requests.Session()
+        self._session: requests.Session = session if session is not None else new_session()
         self._total_timeout = None if total_timeout is None else float(total_timeout)
         # Proxies, verify and cert per endpoint, resolved at its first use.
         self._settings: dict[str, SendSettings] = {}

@@ -101,6 +101,16 @@ def send_settings(
     )
 
 
+def new_session() -> requests.Session:
+    """The session a client makes for itself: requests' defaults, less the ``Accept`` and
+    ``Connection`` headers it would add to every request (HTTP/1.1 keeps connections alive
+    anyway, and the AWS services ignore ``Accept: */*``)."""
+    session = requests.Session()
+    for name in ("Accept", "Connection"):
+        session.headers.pop(name, None)
+    return session
+
+
 def check_session(session: object) -> list[Problem]:
     """The problems of a ``session=`` argument: not a Session, or one with ``auth`` set."""
     if session is None:
