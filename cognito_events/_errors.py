@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from typing import Any, Final
+from typing import Any, Final, TypeGuard
 from urllib.parse import quote
 
 import attrs
@@ -358,6 +358,14 @@ def header_value(headers: Mapping[str, str], name: str) -> str | None:
     return None
 
 
+def is_json_object(value: object) -> TypeGuard[dict[str, object]]:
+    """Whether parsed JSON is an object, typed for reading its fields.
+
+    ``isinstance`` narrows to a dict of unknown types; a JSON object's keys are strings.
+    """
+    return isinstance(value, dict)
+
+
 def _describe_body(body: bytes, content_type: str | None) -> str:
     if not body:
         return "the response had an empty body"
@@ -406,7 +414,7 @@ def error_from_response(
             document = json.loads(body)
         except (ValueError, RecursionError):  # RecursionError: nested too deep
             document = None
-    fields: Mapping[str, object] = document if isinstance(document, dict) else {}
+    fields: Mapping[str, object] = document if is_json_object(document) else {}
 
     raw_code = header_value(headers, "x-amzn-ErrorType")
     if not raw_code:

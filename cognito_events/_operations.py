@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 import attrs
 
-from ._errors import ServiceError, header_value, redact
+from ._errors import ServiceError, header_value, is_json_object, redact
 from ._transport import HttpAnswer
 
 __all__ = ["GET_COGNITO_EVENTS", "OPERATIONS", "SET_COGNITO_EVENTS", "Operation"]
@@ -48,17 +48,16 @@ def _ignore_answer(answer: HttpAnswer, secrets: Iterable[str | None]) -> None:
 def _parse_events(answer: HttpAnswer, secrets: Iterable[str | None]) -> dict[str, str]:
     """Read ``{"Events": {...}}``; a malformed 2xx answer is a ``ServiceError``, never a crash."""
     status, headers, content = answer
+    document: object
     try:
         document = json.loads(content) if content else {}
     except (ValueError, RecursionError):
         document = None
-    events = document.get("Events", {}) if type(document) is dict else None
-    if type(events) is dict:
-        for key, value in events.items():
-            if type(key) is not str or type(value) is not str:
-                break
-        else:
-            return events
+    events = document.get("Events", {}) if is_json_object(document) else None
+    if is_json_object(events):
+        strings = {key: value for key, value in events.items() if isinstance(value, str)}
+        if len(strings) == len(events):
+            return strings
     shown = content[:200].decode("utf-8", errors="replace")
     raise ServiceError(
         status_code=status,
