@@ -117,7 +117,7 @@ class EmulatorServer(ThreadingHTTPServer):
         pools = tuple(dict.fromkeys(identity_pools))
         for pool in pools:
             _check_pool(pool)
-        _check_clock_offset(clock_offset)
+        check_clock_offset(clock_offset)
         problems = _limit_problems(admin_token, idle_timeout, max_connections)
         if problems:
             raise ValueError("; ".join(problems))
@@ -506,7 +506,7 @@ def _by_key(pairs: Iterable[object]) -> dict[str, Credentials]:
     return by_key
 
 
-def _check_clock_offset(clock_offset: object) -> None:
+def check_clock_offset(clock_offset: object) -> None:
     """TypeError unless a timedelta (an untyped caller may pass seconds)."""
     if not isinstance(clock_offset, timedelta):
         raise TypeError(f"clock_offset must be a timedelta, not {type(clock_offset).__name__}")
