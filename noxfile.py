@@ -80,6 +80,18 @@ def _check_user_types(session: nox.Session) -> None:
         session.run("pyright", "--pythonpath", session.virtualenv.bin + "/python", ".")
 
 
+def _as_a_user(session: nox.Session) -> None:
+    """What a new user does after ``pip install``: the demo, then their own pytest file
+    using the fixtures, in a folder with no conftest of ours."""
+    where = Path(session.create_tmp()) / "user-project"
+    shutil.rmtree(where, ignore_errors=True)
+    where.mkdir(parents=True)
+    shutil.copy(ROOT / "tests" / "typing" / "test_fixtures_user.py", where)
+    with session.chdir(where):
+        session.run("cognito-events", "demo")
+        session.run("pytest", "-q", "-p", "no:cacheprovider", "test_fixtures_user.py")
+
+
 @nox.session(python=SUPPORTED[0])
 def artifacts(session: nox.Session) -> None:
     """Build the sdist and the wheel into dist/ and inspect them."""
@@ -129,6 +141,7 @@ def wheel(session: nox.Session) -> None:
         )
         session.run("coverage", "report", f"--fail-under={COVERAGE_FLOOR}")
     _check_user_types(session)
+    _as_a_user(session)
 
 
 @nox.session(python=SUPPORTED[0], requires=["artifacts"])

@@ -53,7 +53,11 @@ def add_commands(command: MakeCommand, make_client: MakeClient) -> None:
         action="store_false",
         help="bind only: do not add the Lambda permission",
     )
-    ensure.set_defaults(handler=lambda args: _run_ensure(args, make_client))
+
+    def run_ensure(args: argparse.Namespace) -> int:
+        return _run_ensure(args, make_client)
+
+    ensure.set_defaults(handler=run_ensure)
 
     check = command(
         "check",
@@ -65,7 +69,11 @@ def add_commands(command: MakeCommand, make_client: MakeClient) -> None:
         "one fix line per failing item. Writes nothing.",
     )
     check.add_argument("pool", metavar="POOL", help="identity pool id")
-    check.set_defaults(handler=lambda args: _run_check(args, make_client))
+
+    def run_check(args: argparse.Namespace) -> int:
+        return _run_check(args, make_client)
+
+    check.set_defaults(handler=run_check)
 
 
 def _run_ensure(args: argparse.Namespace, make_client: MakeClient) -> int:
@@ -100,7 +108,7 @@ def _run_check(args: argparse.Namespace, make_client: MakeClient) -> int:
 
 
 def _check_text(report: TriggerCheck) -> str:
-    lines = []
+    lines: list[str] = []
     for item in report.items:
         lines.append(f"{'ok' if item.ok else 'FAIL':<4}  {item.name}: {item.detail}")
         if item.fix is not None:

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeGuard, TypeVar
 
 import requests
 from requests.__version__ import __version__ as _requests_version
@@ -58,7 +58,14 @@ from ._retry import (
     parse_http_date,
     retry_after_hint,
 )
-from ._transport import SendSettings, check_session, prepare, send, send_settings
+from ._transport import (
+    SendSettings,
+    check_session,
+    new_session,
+    prepare,
+    send,
+    send_settings,
+)
 from ._validation import (
     check_endpoint_url,
     check_profile,
@@ -111,23 +118,23 @@ def _wrong_type(value: object, expected: type) -> bool:
     return value is not None and not isinstance(value, expected)
 
 
-def _positive_seconds(value: object) -> bool:
+def _positive_seconds(value: object) -> TypeGuard[int | float]:
+    """A finite, positive number of seconds (``True`` is not one)."""
     return isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < math.inf
 
 
-def _check_timeout(value: object) -> tuple[tuple[float, float] | None, list[Problem]]:
-    def usable(number: object) -> bool:
-        return (
-            isinstance(number, int | float)
-            and not isinstance(number, bool)
-            and 0 < number < float("inf")
-        )
+def _is_tuple(value: object) -> TypeGuard[tuple[object, ...]]:
+    return isinstance(value, tuple)
 
-    if usable(value):
-        seconds = float(value)  # type: ignore[arg-type]
+
+def _check_timeout(value: object) -> tuple[tuple[float, float] | None, list[Problem]]:
+    if _positive_seconds(value):
+        seconds = float(value)
         return (seconds, seconds), []
-    if isinstance(value, tuple) and len(value) == 2 and all(usable(part) for part in value):
-        return (float(value[0]), float(value[1])), []
+    if _is_tuple(value) and len(value) == 2:
+        connect, read = value
+        if _positive_seconds(connect) and _positive_seconds(read):
+            return (float(connect), float(read)), []
     return None, [
         Problem(
             "timeout",
@@ -279,7 +286,7 @@ class CognitoEventsClient:
         self._explicit_credentials = credentials
         self._state: _State | None = None
         self._owns_session = session is None
-        self._session: requests.Session = session if session is not None else requests.Session()
+        self._session: requests.Session = session if session is not None else new_session()
         self._total_timeout = None if total_timeout is None else float(total_timeout)
         # Proxies, verify and cert per endpoint, resolved at its first use.
         self._settings: dict[str, SendSettings] = {}

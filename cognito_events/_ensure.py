@@ -11,7 +11,7 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Mapping
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, TypeGuard
 
 import attrs
 
@@ -149,24 +149,34 @@ def statement_for(source_arn: str, account: str) -> dict[str, Any]:
     }
 
 
+def _is_mapping(value: object) -> TypeGuard[Mapping[str, Any]]:
+    """A JSON object (its keys are strings), typed for reading."""
+    return isinstance(value, Mapping)
+
+
+def _is_list(value: object) -> TypeGuard[list[object]]:
+    """A JSON array, typed for reading."""
+    return isinstance(value, list)
+
+
 def _statements(document: Mapping[str, Any] | None) -> list[Mapping[str, Any]]:
     if document is None:
         return []
-    found = document.get("Statement", [])
-    if isinstance(found, Mapping):
-        found = [found]
-    return [item for item in found if isinstance(item, Mapping)] if isinstance(found, list) else []
+    found: object = document.get("Statement", [])
+    if _is_mapping(found):
+        return [found]
+    return [item for item in found if _is_mapping(item)] if _is_list(found) else []
 
 
 def _lowered(condition: object) -> dict[str, dict[str, object]]:
     """Condition operators and keys compared case-insensitively, as IAM does for keys."""
-    if not isinstance(condition, Mapping):
+    if not _is_mapping(condition):
         return {}
-    return {
-        str(operator): {str(key).lower(): value for key, value in pairs.items()}
-        for operator, pairs in condition.items()
-        if isinstance(pairs, Mapping)
-    }
+    lowered: dict[str, dict[str, object]] = {}
+    for operator, pairs in condition.items():
+        if _is_mapping(pairs):
+            lowered[operator] = {key.lower(): value for key, value in pairs.items()}
+    return lowered
 
 
 def ours(statement: Mapping[str, Any], sid: str, source_arn: str, account: str) -> bool:
@@ -186,10 +196,10 @@ def _holds(condition: object, values: Mapping[str, str]) -> bool:
     """Whether a statement's conditions hold for the pool (unknown operators: they do not)."""
     if condition is None:
         return True
-    for operator, pairs in _lowered(condition).items() if isinstance(condition, Mapping) else ():
+    for operator, pairs in _lowered(condition).items():
         for key, expected in pairs.items():
             actual = values.get(key)
-            given = expected if isinstance(expected, list) else [expected]
+            given: list[object] = expected if _is_list(expected) else [expected]
             options = [option for option in given if isinstance(option, str)]
             if actual is None or len(options) != len(given):
                 return False
@@ -201,7 +211,7 @@ def _holds(condition: object, values: Mapping[str, str]) -> bool:
                 return False
             if not matched:
                 return False
-    return isinstance(condition, Mapping)
+    return _is_mapping(condition)
 
 
 def allows_pool(document: Mapping[str, Any] | None, source_arn: str, account: str) -> bool:
@@ -209,8 +219,8 @@ def allows_pool(document: Mapping[str, Any] | None, source_arn: str, account: st
     values = {"aws:sourcearn": source_arn, "aws:sourceaccount": account}
     for statement in _statements(document):
         principal = statement.get("Principal")
-        actions = statement.get("Action")
-        action_list = actions if isinstance(actions, list) else [actions]
+        actions: object = statement.get("Action")
+        action_list: list[object] = actions if _is_list(actions) else [actions]
         if (
             statement.get("Effect") == "Allow"
             and principal in ("*", {"Service": PRINCIPAL}, {"AWS": "*"})

@@ -30,7 +30,7 @@ import html
 import json
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Final, TypeGuard
 from urllib.parse import quote
 
 import attrs
@@ -407,6 +407,14 @@ def header_value(headers: Mapping[str, str], name: str) -> str | None:
     return None
 
 
+def is_json_object(value: object) -> TypeGuard[dict[str, object]]:
+    """Whether parsed JSON is an object, typed for reading its fields.
+
+    ``isinstance`` narrows to a dict of unknown types; a JSON object's keys are strings.
+    """
+    return isinstance(value, dict)
+
+
 def _describe_body(body: bytes, content_type: str | None) -> str:
     if not body:
         return "the response had an empty body"
@@ -419,10 +427,15 @@ def _describe_body(body: bytes, content_type: str | None) -> str:
     return f"the response body was not AWS error JSON ({kind}): {_truncate(text)!r}"
 
 
+#: Shorter "secrets" (a test's ``"b"``) are not searched for: replacing them would mangle
+#: every request id and message, and no real key, token or signature is that short.
+MIN_REDACTED_LENGTH: Final = 8
+
+
 def redact(text: str, secrets: Iterable[str | None]) -> str:
     """``text`` with each secret (as sent, and percent-encoded) replaced by ``<redacted>``."""
     for secret in secrets:
-        if secret:
+        if secret and len(secret) >= MIN_REDACTED_LENGTH:
             for form in {secret, quote(secret, safe=""), " ".join(secret.split())}:
                 if form:
                     text = text.replace(form, REDACTED)
@@ -466,7 +479,7 @@ def error_from_response(
             document = json.loads(body)
         except (ValueError, RecursionError):  # RecursionError: nested too deep
             document = None
-    fields: Mapping[str, object] = document if isinstance(document, dict) else {}
+    fields: Mapping[str, object] = document if is_json_object(document) else {}
     if not fields and body[:1] in (b"<", b"\n", b" ", b"\r", b"\t"):
         fields = _xml_fields(body)
 

@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 import attrs
 
-from ._errors import ServiceError, header_value, redact
+from ._errors import ServiceError, header_value, is_json_object, redact
 from ._transport import HttpAnswer
 
 __all__ = [
@@ -81,17 +81,16 @@ def _ignore_answer(answer: HttpAnswer, secrets: Iterable[str | None]) -> None:
 def _parse_events(answer: HttpAnswer, secrets: Iterable[str | None]) -> dict[str, str]:
     """Read ``{"Events": {...}}``; a malformed 2xx answer is a ``ServiceError``, never a crash."""
     content = answer[2]
+    document: object
     try:
         document = json.loads(content) if content else {}
     except (ValueError, RecursionError):
         document = None
-    events = document.get("Events", {}) if type(document) is dict else None
-    if type(events) is dict:
-        for key, value in events.items():
-            if type(key) is not str or type(value) is not str:
-                break
-        else:
-            return events
+    events = document.get("Events", {}) if is_json_object(document) else None
+    if is_json_object(events):
+        strings = {key: value for key, value in events.items() if isinstance(value, str)}
+        if len(strings) == len(events):
+            return strings
     raise _malformed("GetCognitoEvents", '{"Events": {...}}', answer, secrets)
 
 
@@ -106,13 +105,16 @@ class PolicyAnswer:
 
 def _parse_policy(answer: HttpAnswer, secrets: Iterable[str | None]) -> PolicyAnswer:
     """Read ``{"Policy": "<JSON document>", "RevisionId": ...}``."""
-    content = answer[2]
+    outer: object
+    inner: object = None
     try:
-        outer = json.loads(content)
-        inner = json.loads(outer["Policy"]) if type(outer) is dict else None
-    except (ValueError, RecursionError, KeyError, TypeError):
-        inner = None
-    if type(inner) is not dict:
+        outer = json.loads(answer[2])
+        text = outer.get("Policy") if is_json_object(outer) else None
+        if isinstance(text, str):
+            inner = json.loads(text)
+    except (ValueError, RecursionError):
+        outer = None
+    if not is_json_object(outer) or not is_json_object(inner):
         raise _malformed("GetPolicy", '{"Policy": "<policy JSON>"}', answer, secrets)
     revision = outer.get("RevisionId")
     return PolicyAnswer(inner, revision if isinstance(revision, str) else None)

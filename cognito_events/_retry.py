@@ -51,17 +51,17 @@ def _refuse(attribute: attrs.Attribute[Any], requirement: str, value: object) ->
     )
 
 
-def _positive_int(instance: object, attribute: attrs.Attribute[int], value: int) -> None:
+def _positive_int(instance: object, attribute: attrs.Attribute[int], value: object) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         _refuse(attribute, "an int >= 1", value)
 
 
-def _non_negative(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
+def _non_negative(instance: object, attribute: attrs.Attribute[float], value: object) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < math.inf:
         _refuse(attribute, "a finite number >= 0", value)
 
 
-def _non_negative_int(instance: object, attribute: attrs.Attribute[int], value: int) -> None:
+def _non_negative_int(instance: object, attribute: attrs.Attribute[int], value: object) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         _refuse(attribute, "an int >= 0", value)
 

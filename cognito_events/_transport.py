@@ -29,8 +29,8 @@ import http.client
 import socket
 import ssl
 import time
-from collections.abc import Iterator, Mapping
-from typing import Any, Final
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, Final, TypeGuard
 
 import attrs
 import requests
@@ -101,6 +101,16 @@ def send_settings(
     )
 
 
+def new_session() -> requests.Session:
+    """The session a client makes for itself: requests' defaults, less the ``Accept`` and
+    ``Connection`` headers it would add to every request (HTTP/1.1 keeps connections alive
+    anyway, and the AWS services ignore ``Accept: */*``)."""
+    session = requests.Session()
+    for name in ("Accept", "Connection"):
+        session.headers.pop(name, None)
+    return session
+
+
 def check_session(session: object) -> list[Problem]:
     """The problems of a ``session=`` argument: not a Session, or one with ``auth`` set."""
     if session is None:
@@ -128,10 +138,22 @@ def prepare(
     merged: CaseInsensitiveDict[str | bytes | None] = CaseInsensitiveDict(session.headers)
     merged.update(headers)
     sent = {name: value for name, value in merged.items() if value is not None}
-    theirs = session.hooks.get("response", [])
-    response_hooks = [*(theirs if isinstance(theirs, list | tuple) else [theirs])]
-    hooks = {**session.hooks, "response": [*response_hooks, _skip_redirect_body]}
+    theirs = _hook_list(session.hooks.get("response", []))
+    hooks = {**session.hooks, "response": [*theirs, _skip_redirect_body]}
     return requests.Request(method, url, headers=sent, hooks=hooks).prepare()
+
+
+def _hook_list(hooks: object) -> list[Callable[..., Any]]:
+    """A session's hooks for one event as a list: requests accepts one callable too."""
+    if _is_hook_sequence(hooks):
+        return list(hooks)
+    return [hooks] if callable(hooks) else []
+
+
+def _is_hook_sequence(
+    hooks: object,
+) -> TypeGuard[list[Callable[..., Any]] | tuple[Callable[..., Any], ...]]:
+    return isinstance(hooks, list | tuple)
 
 
 def _skip_redirect_body(response: requests.Response, *args: Any, **kwargs: Any) -> None:

@@ -72,10 +72,12 @@ class SigningCredentials(Protocol):
     @property
     def access_key_id(self) -> str:
         """The access key id (public part of the key pair)."""
+        ...
 
     @property
     def secret_access_key(self) -> str:
         """The secret access key."""
+        ...
 
     @property
     def session_token(self) -> str | None:
@@ -298,6 +300,11 @@ def _host_from_url(scheme: str, netloc: str) -> str:
 # --------------------------------------------------------------------------- signing
 
 
+def _immutable_body(body: object) -> bool:
+    """Whether ``body`` is None, bytes or str: what a signature can safely cover."""
+    return body is None or isinstance(body, bytes | str)
+
+
 class RequestTemplate:
     """A request shape (method, URL, headers) whose canonical parts are computed once.
 
@@ -355,7 +362,7 @@ class RequestTemplate:
         omit_session_token: bool = False,
     ) -> SignedRequest:
         """Sign one request of this shape at ``timestamp``; see :func:`sign_request`."""
-        if body is not None and not isinstance(body, bytes | str):
+        if not _immutable_body(body):
             # A bytearray or memoryview can change between signing and sending, and the
             # signature would then cover bytes that were never sent.
             raise TypeError(

@@ -46,6 +46,7 @@ from ._emulator import (
     Fault,
     RecordedRequest,
 )
+from ._emulator._server import check_clock_offset
 from ._emulator.services import cognito_identity, cognito_sync
 from ._emulator.services import lambda_ as _lambda
 from ._emulator.services._common import ServiceError as EmulatorServiceError
@@ -244,8 +245,7 @@ class Emulator:
 
     @clock_offset.setter
     def clock_offset(self, value: timedelta) -> None:
-        if not isinstance(value, timedelta):
-            raise TypeError(f"clock_offset must be a timedelta, not {type(value).__name__}")
+        check_clock_offset(value)
         self._clock_offset = value
         if self._server is not None:
             self._server.clock_offset = value

@@ -125,7 +125,10 @@ def _seen_by_handlers(server: EmulatorServer) -> EmulatorView:
 def test_handlers_see_the_server_through_the_protocol() -> None:
     from cognito_events._emulator._handler import EmulatorHandler
 
-    assert EmulatorHandler.__annotations__["server"] in ("EmulatorView", EmulatorView)
+    emulator = EmulatorHandler.__dict__["emulator"]
+    assert isinstance(emulator, property)
+    assert emulator.fget is not None
+    assert emulator.fget.__annotations__["return"] in ("EmulatorView", EmulatorView)
     with EmulatorServer() as server:
         assert _seen_by_handlers(server) is server
 

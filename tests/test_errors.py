@@ -364,3 +364,13 @@ def test_secrets_quoted_by_the_service_are_redacted() -> None:
             assert value not in text
     assert "<redacted>" in error.message
     assert error.message.startswith("The request signature we calculated")
+
+
+def test_a_short_test_secret_does_not_mangle_messages() -> None:
+    """A one-letter secret (tests use such keys) is no reason to rewrite request ids."""
+    from cognito_events._errors import MIN_REDACTED_LENGTH, redact
+
+    text = "UnrecognizedClientException [request id 6f75e8f1-aee7-480a-9be3-96f7338bae8b]"
+    assert redact(text, ["b", "e3", None, ""]) == text
+    long_secret = "b" * MIN_REDACTED_LENGTH
+    assert redact(f"key {long_secret}.", [long_secret]) == "key <redacted>."

@@ -11,13 +11,16 @@ from pathlib import Path
 
 import pytest
 import requests
+import requests_mock
 import urllib3.exceptions
 
 import cognito_events
 from cognito_events import (
+    CognitoEventsClient,
     ConnectError,
     ConnectionLostError,
     ConnectTimeoutError,
+    Credentials,
     NameResolutionError,
     ProxyError,
     ReadTimeoutError,
@@ -354,3 +357,24 @@ def test_a_session_with_auth_is_refused() -> None:
     assert check_session(requests.Session()) == []
     assert check_session(None) == []
     assert "not dict" in check_session({})[0].message
+
+
+def test_the_client_s_own_session_sends_only_what_the_service_needs() -> None:
+    """No ``Accept: */*`` or ``Connection: keep-alive`` from requests' defaults; a session
+    passed in keeps its own headers."""
+    credentials = Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+    pool = "us-east-1:0f7e2b2c-1111-2222-3333-444455556666"
+    with requests_mock.Mocker() as mocker:
+        mocker.get(requests_mock.ANY, json={"Events": {}})
+        with CognitoEventsClient(region="us-east-1", credentials=credentials) as client:
+            client.get_cognito_events(pool)
+        sent = mocker.last_request.headers
+        assert "Accept" not in sent
+        assert "Connection" not in sent
+        assert sent["Accept-Encoding"] == "identity"
+        theirs = requests.Session()
+        with CognitoEventsClient(
+            region="us-east-1", credentials=credentials, session=theirs
+        ) as client:
+            client.get_cognito_events(pool)
+        assert mocker.last_request.headers["Accept"] == "*/*"

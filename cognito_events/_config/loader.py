@@ -104,7 +104,7 @@ class ClientConfig:
     endpoint_source: str | None = None
     #: ``lambda``/``sts`` -> (configured endpoint or None, its source, its problems).
     service_endpoints: Mapping[str, tuple[str | None, str | None, tuple[Problem, ...]]] = (
-        attrs.field(factory=dict, repr=False)
+        attrs.field(factory=lambda: {}, repr=False)  # noqa: PIE807 - typed for pyright
     )
     #: The parsed profile, for the credential chain; None: it reads the files itself.
     profile_data: Profile | None = attrs.field(default=None, repr=False, eq=False)

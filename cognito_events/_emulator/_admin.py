@@ -23,6 +23,7 @@ import attrs
 
 from ._faults import Fault
 from ._view import EmulatorView
+from .services._common import is_json_object
 
 __all__ = ["ADMIN_PREFIX", "AdminError", "AdminRequest", "check_access", "handle_admin"]
 
@@ -168,7 +169,7 @@ def _json_object(body: bytes) -> dict[str, object]:
         raise AdminError(
             400, "SerializationException", "The body is not JSON: it is nested too deeply"
         ) from None
-    if not isinstance(document, dict):
+    if not is_json_object(document):
         raise AdminError(
             400,
             "SerializationException",

@@ -14,12 +14,13 @@ import re
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import ClassVar, Final
+from typing import ClassVar, Final, TypeGuard
 
 import attrs
 
 from ._http import Responder
 from ._router import OPERATION_NAMES
+from .services._common import is_mapping
 
 __all__ = [
     "FAULT_KINDS",
@@ -56,11 +57,11 @@ _DEFAULT_MESSAGES: Final[Mapping[str, str]] = {
 _CODE: Final = re.compile(r"[A-Za-z][A-Za-z0-9_.#:/-]{0,127}", re.ASCII)
 
 
-def _is_int(value: object) -> bool:
+def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _is_number(value: object) -> bool:
+def _is_number(value: object) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
@@ -87,7 +88,7 @@ class Fault:
 
         ValueError says what is wrong (every problem of the common fields at once).
         """
-        if not isinstance(document, Mapping):
+        if not is_mapping(document):
             raise ValueError("a fault must be a JSON object")
         kind = document.get("kind", ErrorFault.kind)
         cls = FAULT_KINDS.get(kind) if isinstance(kind, str) else None
@@ -95,38 +96,41 @@ class Fault:
             raise ValueError(
                 f"kind must be one of {', '.join(map(repr, FAULT_KINDS))}, not {kind!r}"
             )
-        all_keys = set().union(*(k.own_keys for k in FAULT_KINDS.values())) | _COMMON_KEYS
-        unknown = sorted(set(document) - all_keys)
+        all_keys = set[str]().union(*(k.own_keys for k in FAULT_KINDS.values())) | _COMMON_KEYS
+        unknown = sorted(set(document) - all_keys, key=str)  # keys of any type
         if unknown:
             raise ValueError(
                 f"unknown fault field(s) {', '.join(map(repr, unknown))}; "
                 f"known: {', '.join(sorted(all_keys))}"
             )
-        foreign = sorted(set(document) - _COMMON_KEYS - cls.own_keys)
+        # Every key is now a known field's name, so a string.
+        fields = {key: value for key, value in document.items() if isinstance(key, str)}
+        foreign = sorted(set(fields) - _COMMON_KEYS - cls.own_keys)
         if foreign:
             raise ValueError(f"a {kind!r} fault takes no {', '.join(map(repr, foreign))}")
         problems: list[str] = []
-        count = document.get("count", 1)
+        count = fields.get("count", 1)
         if not _is_int(count) or count < 1:
             problems.append(f"count must be an integer >= 1, not {count!r}")
-        operation = document.get("operation")
+        operation = fields.get("operation")
         if operation is not None and operation not in OPERATIONS:
             problems.append(
                 f"operation must be {' or '.join(OPERATIONS)} (or absent), not {operation!r}"
             )
-        probability = document.get("probability", 1.0)
+        probability = fields.get("probability", 1.0)
         if not _is_number(probability) or not 0 < probability <= 1:
             problems.append(
                 f"probability must be a number above 0 and at most 1, not {probability!r}"
             )
         own: dict[str, object] = {}
         try:
-            own = cls.own_from_json(document)
+            own = cls.own_from_json(fields)
         except ValueError as exc:
             problems.append(str(exc))
         if problems:
             raise ValueError("; ".join(problems))
         assert isinstance(count, int)
+        assert operation is None or isinstance(operation, str)
         assert isinstance(probability, int | float)
         return cls(count=count, operation=operation, probability=float(probability), **own)
 
@@ -170,9 +174,8 @@ class ErrorFault(Fault):
     def own_from_json(cls, document: Mapping[str, object]) -> dict[str, object]:
         """status (400-599), code (defaults by status), message, retry_after_ms."""
         status = document.get("status", 500)
-        if not _is_int(status) or not 400 <= status <= 599:  # type: ignore[operator]
+        if not _is_int(status) or not 400 <= status <= 599:
             raise ValueError(f"status must be an integer from 400 to 599, not {status!r}")
-        assert isinstance(status, int)
         code = document.get("code", _DEFAULT_CODES.get(status))
         if code is None:
             raise ValueError(
@@ -188,7 +191,7 @@ class ErrorFault(Fault):
         if not isinstance(message, str):
             raise ValueError(f"message must be a string, not {message!r}")
         retry_after_ms = document.get("retry_after_ms")
-        if retry_after_ms is not None and (not _is_int(retry_after_ms) or retry_after_ms < 0):  # type: ignore[operator]
+        if retry_after_ms is not None and (not _is_int(retry_after_ms) or retry_after_ms < 0):
             raise ValueError(
                 f"retry_after_ms must be an integer >= 0 (or absent), not {retry_after_ms!r}"
             )
@@ -244,11 +247,10 @@ class DelayFault(Fault):
     def own_from_json(cls, document: Mapping[str, object]) -> dict[str, object]:
         """seconds, from 0 to 30."""
         seconds = document.get("seconds", 0.0)
-        if not _is_number(seconds) or not 0 <= seconds <= MAX_FAULT_DELAY:  # type: ignore[operator]
+        if not _is_number(seconds) or not 0 <= seconds <= MAX_FAULT_DELAY:
             raise ValueError(
                 f"seconds must be a number from 0 to {MAX_FAULT_DELAY:g}, not {seconds!r}"
             )
-        assert isinstance(seconds, int | float)
         return {"seconds": float(seconds)}
 
     def own_json(self) -> dict[str, object]:

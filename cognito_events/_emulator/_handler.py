@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import cast
 from urllib.parse import parse_qs
 
 from .._credentials import Credentials
@@ -31,7 +32,13 @@ __all__ = ["MAX_BODY_BYTES", "EmulatorHandler"]
 class EmulatorHandler(HttpHandler):
     """One connection of the emulator: the admin API and the services' operations."""
 
-    server: EmulatorView
+    @property
+    def emulator(self) -> EmulatorView:
+        """The server, as the handler and the services see it."""
+        # socketserver gives each handler the server that made it: an EmulatorServer,
+        # which the HTTP layer types as its own HttpServerView. EmulatorView is a Protocol,
+        # which isinstance cannot check, so this narrowing is stated, not tested.
+        return cast("EmulatorView", self.server)
 
     # Per request; reset by begin_request.
     _recording = False
@@ -67,7 +74,7 @@ class EmulatorHandler(HttpHandler):
     ) -> None:
         """Record service requests (not admin calls) in the request log."""
         if self._recording:
-            self.server.requests.add(
+            self.emulator.requests.add(
                 now,
                 self.command,
                 self.path,
@@ -94,7 +101,7 @@ class EmulatorHandler(HttpHandler):
         self._service(path, query, body)
 
     def _admin(self, path: str) -> None:
-        server = self.server
+        server = self.emulator
         try:
             check_access(server, self.command, self.fields)
         except AdminError as exc:
@@ -113,7 +120,7 @@ class EmulatorHandler(HttpHandler):
         self.send_json(document)
 
     def _service(self, path: str, query: str, body: bytes) -> None:
-        server = self.server
+        server = self.emulator
         method = self.command
         found = route(method, path, self._fields)
         if isinstance(found, RouteError):
@@ -156,7 +163,7 @@ class EmulatorHandler(HttpHandler):
         """Whose request this is, and its signing region; ``(None, None)`` once refused."""
         if found.signing_name is None:
             return Caller(kind="anonymous"), None
-        server = self.server
+        server = self.emulator
         now = server.now()
         auth = verify(
             method=self.command,

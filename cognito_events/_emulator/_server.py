@@ -118,25 +118,18 @@ class EmulatorServer(ThreadingHTTPServer):
         account_id: str = DEFAULT_ACCOUNT_ID,
     ) -> None:
         if not (
-            isinstance(account_id, str)
+            isinstance(account_id, str)  # pyright: ignore[reportUnnecessaryIsInstance]
             and len(account_id) == 12
             and account_id.isascii()
             and account_id.isdigit()
         ):
             raise ValueError(f"account_id must be 12 digits, got {account_id!r}")
         pairs = tuple(credentials) or (DEV_CREDENTIALS,)
-        by_key: dict[str, Credentials] = {}
-        for pair in pairs:
-            if not isinstance(pair, Credentials):
-                raise TypeError(f"credentials must be Credentials, not {type(pair).__name__}")
-            if pair.access_key_id in by_key:
-                raise ValueError(f"access key id {pair.access_key_id!r} is given twice")
-            by_key[pair.access_key_id] = pair
+        by_key = _by_key(pairs)
         pools = tuple(dict.fromkeys(identity_pools))
         for pool in pools:
             _check_pool(pool)
-        if not isinstance(clock_offset, timedelta):
-            raise TypeError(f"clock_offset must be a timedelta, not {type(clock_offset).__name__}")
+        check_clock_offset(clock_offset)
         problems = _limit_problems(admin_token, idle_timeout, max_connections)
         if problems:
             raise ValueError("; ".join(problems))
@@ -353,7 +346,7 @@ class EmulatorServer(ThreadingHTTPServer):
 
     def _loop_timeout(self, listening: bool) -> float | None:
         now = time.monotonic()
-        deadlines = []
+        deadlines: list[float] = []
         idle = next(
             (
                 deadline
@@ -427,7 +420,7 @@ class EmulatorServer(ThreadingHTTPServer):
 
     def _expire_waiting(self, selector: selectors.BaseSelector) -> None:
         now = time.monotonic()
-        expired = []
+        expired: list[socket.socket] = []
         for sock, (_, deadline) in self._waiting.items():
             if deadline > now:
                 break  # in order of acceptance, so of deadline
@@ -514,10 +507,28 @@ def _shut(sock: socket.socket, how: int) -> None:
         sock.shutdown(how)
 
 
+def _by_key(pairs: Iterable[object]) -> dict[str, Credentials]:
+    """The credentials by access key id; an untyped caller's non-Credentials is refused."""
+    by_key: dict[str, Credentials] = {}
+    for pair in pairs:
+        if not isinstance(pair, Credentials):
+            raise TypeError(f"credentials must be Credentials, not {type(pair).__name__}")
+        if pair.access_key_id in by_key:
+            raise ValueError(f"access key id {pair.access_key_id!r} is given twice")
+        by_key[pair.access_key_id] = pair
+    return by_key
+
+
+def check_clock_offset(clock_offset: object) -> None:
+    """TypeError unless a timedelta (an untyped caller may pass seconds)."""
+    if not isinstance(clock_offset, timedelta):
+        raise TypeError(f"clock_offset must be a timedelta, not {type(clock_offset).__name__}")
+
+
 def _limit_problems(
     admin_token: object, idle_timeout: object, max_connections: object
 ) -> list[str]:
-    problems = []
+    problems: list[str] = []
     if admin_token is not None and (
         not isinstance(admin_token, str)
         or not admin_token

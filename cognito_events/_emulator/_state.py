@@ -138,7 +138,7 @@ def redacted_query(query: str) -> str:
     """The query string with signature, token and secret parameters' values redacted."""
     if not query or not any(secret in query.lower() for secret in ("signature", "token", "secret")):
         return query
-    parts = []
+    parts: list[str] = []
     for part in query.split("&"):
         name, equals, _ = part.partition("=")
         if equals and unquote_plus(name).lower() in _SECRET_PARAMETERS:

@@ -23,7 +23,7 @@ import re
 import sqlite3
 import sys
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import IO, Final
 from urllib.parse import quote
@@ -449,7 +449,7 @@ class Store:
         conn.execute(f"DELETE FROM identities {where}", args)  # noqa: S608
 
     @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
+    def _transaction(self) -> Generator[sqlite3.Connection, None, None]:
         with self._lock:
             conn = self._conn
             conn.execute("BEGIN IMMEDIATE")
