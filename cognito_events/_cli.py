@@ -17,7 +17,7 @@ import socket
 import sys
 import textwrap
 import traceback
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Final, NoReturn
 
@@ -314,7 +314,7 @@ _HANDLER_REF: Final = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_][\w.]*")
 def _function(text: str) -> tuple[str, str]:
     """Parse ARN=package.module:handler (imported only when serve runs)."""
     arn, _, ref = text.partition("=")
-    problems = []
+    problems: list[str] = []
     if _FUNCTION_ARN.fullmatch(arn) is None:
         problems.append(
             f"{arn!r} is not a function ARN (arn:aws:lambda:REGION:ACCOUNT:function:NAME)"
@@ -1050,7 +1050,7 @@ class _RedactingFormatter(logging.Formatter):
 
 
 @contextmanager
-def _debug_logging(enabled: bool, redact: _Redactor) -> Iterator[None]:
+def _debug_logging(enabled: bool, redact: _Redactor) -> Generator[None, None, None]:
     """With --debug, log the ``cognito_events`` logger at DEBUG to stderr, redacted."""
     if not enabled:
         yield
