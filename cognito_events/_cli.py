@@ -986,21 +986,23 @@ def _describe(
     """The exit code and the message of an error: one line, or a few for a list.
 
     ``args`` (the parsed command line) lets problems be named by the options given.
+    Whitespace is collapsed within each line, so that text from elsewhere (a server's
+    message, a file name) cannot start lines of its own.
     """
     hint: str | None = None
     if isinstance(error, ValidationError):
         code = EXIT_USAGE
         renames = _renames(args)
-        problems = [_problem_text(problem, renames) for problem in error.problems]
+        problems = [_one_line(_problem_text(problem, renames)) for problem in error.problems]
         if len(problems) == 1:
             text = f"invalid input, nothing was sent: {problems[0]}"
         else:
-            text = "\n".join(["invalid input, nothing was sent:", *problems])
+            return code, "\n".join(["invalid input, nothing was sent:", *problems])
     elif isinstance(error, CredentialsError):
         code = EXIT_CREDENTIALS
         lines = _credentials_report(error, debug)
         if lines is not None:
-            return code, "\n".join(lines)
+            return code, "\n".join(_one_line(line) for line in lines)
         text = f"credentials: {error}"
         hint = "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or pass --profile"
     elif isinstance(error, TransportError):
@@ -1021,19 +1023,19 @@ def _describe(
         code, text = EXIT_SERVICE, str(error)
     if hint is not None:
         text += f" (hint: {hint})"
-    return code, text
+    return code, _one_line(text)
 
 
-def _fail(redact: _Redactor, message: str) -> None:
-    """Print ``error: MESSAGE``; lines after the first are indented under it.
+def _one_line(text: str) -> str:
+    """``text`` with every run of whitespace, line breaks included, made one space."""
+    return " ".join(text.split())
 
-    Whitespace inside a line is collapsed, so that text from elsewhere (a server's
-    message) cannot start lines of its own.
-    """
-    first, *rest = message.split("\n")
-    lines = ["error: " + " ".join(first.split())]
-    lines += ["  " + " ".join(line.split()) for line in rest if line.strip()]
-    print(redact("\n".join(lines)), file=sys.stderr)
+
+def _fail(redact: _Redactor, lines: Sequence[str]) -> None:
+    """Print ``error: LINE`` and the further lines indented under it, each on one line."""
+    first, *rest = lines
+    shown = ["error: " + _one_line(first), *("  " + _one_line(line) for line in rest)]
+    print(redact("\n".join(shown)), file=sys.stderr)
 
 
 def _print_traceback(redact: _Redactor, error: BaseException) -> None:
@@ -1099,14 +1101,18 @@ def _run(arguments: list[str]) -> int:
         logging.getLogger(_LOGGER_NAME).debug(
             "%s %s, Python %s; command %r", PROG, __version__, sys.version.split()[0], args.command
         )
+        error: BaseException
         try:
             handler: Callable[[argparse.Namespace], int] = args.handler
             return handler(args)
         except BrokenPipeError:
             raise
         except CognitoEventsError as exc:
-            code, message = _describe(exc, args, debug=args.debug)
-            error: BaseException = exc
+            code, described = _describe(exc, args, debug=args.debug)
+            if args.debug:
+                _print_traceback(redact, exc)
+            _fail(redact, described.split("\n"))  # its lines, each already one line
+            return code
         except _UsageError as exc:
             code, message, error = EXIT_USAGE, str(exc), exc
         except (_DemoError, _ServeError) as exc:
@@ -1123,5 +1129,5 @@ def _run(arguments: list[str]) -> int:
             _print_traceback(redact, error)
         elif isinstance(error, OSError):
             message += " (run with --debug for the traceback)"
-        _fail(redact, message)
+        _fail(redact, [message])  # other messages are one line, whatever they hold
         return code

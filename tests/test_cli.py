@@ -1142,3 +1142,18 @@ def test_ensure_without_credentials_gets_the_cli_report(clean_env: dict[str, str
     lines = _error_lines(result.stderr)
     assert lines[0].startswith("error: credentials: none found for profile 'default'")
     _assert_no_python_advice(result.stderr)
+
+
+def test_text_from_elsewhere_cannot_start_lines_of_its_own() -> None:
+    # A server's message with line breaks stays on the error's one line.
+    forged = ServiceError(
+        status_code=400, code="X", message="bad\nerror: forged line\r\n  - another", request_id=None
+    )
+    assert _describe(forged) == (EXIT_SERVICE, "X: bad error: forged line - another")
+    # In a list, each problem stays on its own line.
+    listed = ValidationError([Problem("region", "a\nb"), Problem("identity_pool_id", "c\n\nd")])
+    assert _describe(listed)[1].splitlines() == [
+        "invalid input, nothing was sent:",
+        "--region: a b",
+        "POOL: c d",
+    ]
