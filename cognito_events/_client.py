@@ -585,7 +585,9 @@ class CognitoEventsClient:
             )
         prepared = shape.request.copy()
         # The template's own headers are in the prepared request already; add the signer's.
-        prepared.headers.update(signed.headers[len(shape.template.headers) :])
+        headers = prepared.headers
+        for name, value in signed.headers[len(shape.template.headers) :]:
+            headers[name] = value
         if body is not None:
             prepared.body = body
             prepared.prepare_content_length(body)

@@ -159,7 +159,7 @@ def _is_hook_sequence(
 def _skip_redirect_body(response: requests.Response, *args: Any, **kwargs: Any) -> None:
     """Close a redirect unread: ``Session.send`` reads (and decodes) a redirect's whole body
     even when not following it. The client never follows one; it reports its status."""
-    if response.is_redirect:
+    if 300 <= response.status_code < 400 and response.is_redirect:  # the status is cheaper
         response.close()
 
 

@@ -48,8 +48,10 @@ EMPTY_SHA256: Final = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7
 
 _TERMINATOR: Final = "aws4_request"
 _UTC: Final = UTC
-_sha256 = hashlib.sha256
 _hmac_digest = hmac.digest  # one C call: no Python-level HMAC object per signature
+#: An empty SHA-256 state; ``copy()`` of it starts a hash without looking the algorithm
+#: up again (which, with OpenSSL 3, costs more than hashing a canonical request).
+_SHA256_START: Final = hashlib.sha256()
 
 # Bytes that URI encoding leaves alone (RFC 3986 "unreserved").
 _UNRESERVED: Final = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~"
@@ -63,6 +65,8 @@ _PATH_TABLE: Final[dict[int, str]] = {i: s for i, s in _QUERY_TABLE.items() if i
 
 # Header names the signer adds itself; callers must not pass them.
 _RESERVED_HEADERS: Final = frozenset({"x-amz-date", "authorization", "x-amz-security-token"})
+#: The first, in canonical order, of the headers the signer itself may add.
+_FIRST_SIGNER_HEADER: Final = "x-amz-content-sha256"
 _DEFAULT_PORT_SUFFIX: Final = {"https": ":443", "http": ":80"}
 
 
@@ -220,7 +224,9 @@ def payload_hash(body: bytes | str | None) -> str:
         return EMPTY_SHA256
     if isinstance(body, str):
         body = body.encode("utf-8")
-    return _sha256(body).hexdigest()
+    state = _SHA256_START.copy()
+    state.update(body)
+    return state.hexdigest()
 
 
 def canonical_request(
@@ -256,8 +262,9 @@ def string_to_sign(*, amz_date: str, scope: str, canonical_request: str) -> str:
     """``AWS4-HMAC-SHA256``, the X-Amz-Date, the scope and the hex SHA-256 of the
     canonical request, joined by newlines.
     """
-    digest = _sha256(canonical_request.encode("utf-8")).hexdigest()
-    return f"{ALGORITHM}\n{amz_date}\n{scope}\n{digest}"
+    state = _SHA256_START.copy()
+    state.update(canonical_request.encode("utf-8"))
+    return f"{ALGORITHM}\n{amz_date}\n{scope}\n{state.hexdigest()}"
 
 
 @functools.lru_cache(maxsize=64)
@@ -274,7 +281,16 @@ def signing_key(secret: str, date: str, region: str, service: str) -> bytes:
 
 def signature(*, key: bytes, string_to_sign: str) -> str:
     """The signature: hex HMAC-SHA256 of the string to sign under the signing key."""
-    return _hmac_digest(key, string_to_sign.encode("utf-8"), "sha256").hex()
+    state = _keyed_hmac(key).copy()
+    state.update(string_to_sign.encode("utf-8"))
+    return state.hexdigest()
+
+
+@functools.lru_cache(maxsize=64)
+def _keyed_hmac(key: bytes) -> hmac.HMAC:
+    """An HMAC-SHA256 state keyed with a signing key, copied per signature: the key is
+    set up once per key (a signing key lives a day), not once per request."""
+    return hmac.new(key, digestmod=hashlib.sha256)
 
 
 def authorization_header(
@@ -313,7 +329,7 @@ class RequestTemplate:
     Nothing is remembered between signatures.
     """
 
-    __slots__ = ("_head", "_headers", "_static")
+    __slots__ = ("_fixed", "_head", "_headers", "_static")
 
     def __init__(
         self,
@@ -340,6 +356,10 @@ class RequestTemplate:
             grouped["host"] = host
         self._headers = tuple(out)
         self._static = grouped
+        # The signer's own headers (x-amz-content-sha256, x-amz-date, x-amz-security-token)
+        # sort in that order; when every fixed header sorts before them, which is the usual
+        # case, the fixed part of the canonical block is rendered here, once.
+        self._fixed = _render_headers(grouped) if max(grouped) < _FIRST_SIGNER_HEADER else None
         self._head = (
             f"{method.upper()}\n{canonical_uri(parts.path, normalize=normalize_path)}\n"
             f"{canonical_query(parts.query)}\n"
@@ -372,18 +392,22 @@ class RequestTemplate:
         amz_date = format_amz_date(timestamp)
         token = credentials.session_token
         body_hash = payload_hash(body)
-        grouped = dict(self._static)
-        grouped["x-amz-date"] = amz_date
-        if token and not omit_session_token:
-            grouped["x-amz-security-token"] = " ".join(token.split())
+        added: dict[str, str] = {}
         if content_sha256_header:
             if "x-amz-content-sha256" in self._static:
                 raise ValueError(
                     "header 'x-amz-content-sha256' is added by the signer when "
                     "content_sha256_header=True and must not be passed in"
                 )
-            grouped["x-amz-content-sha256"] = body_hash
-        block, signed = _render_headers(grouped)
+            added["x-amz-content-sha256"] = body_hash
+        added["x-amz-date"] = amz_date
+        if token and not omit_session_token:
+            added["x-amz-security-token"] = " ".join(token.split())
+        if self._fixed is None:
+            block, signed = _render_headers(self._static | added)
+        else:  # the signer's headers go after the fixed ones, in the order added above
+            block = self._fixed[0] + "".join([f"{name}:{value}\n" for name, value in added.items()])
+            signed = ";".join([self._fixed[1], *added])
         creq = f"{self._head}{block}\n{signed}\n{body_hash}"
         date = amz_date[:8]
         scope = credential_scope(date=date, region=region, service=service)

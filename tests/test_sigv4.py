@@ -716,3 +716,49 @@ def test_a_mutable_body_is_refused_clearly(wrap: type[bytearray] | type[memoryvi
     after = _sign_set(template, bytes(buffer))
     assert after.signature != before.signature  # a snapshot of the new content signs afresh
     assert after == _sign_set(None, bytes(buffer))
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        pytest.param([("Content-Type", "application/json")], id="fixed-headers-sort-first"),
+        pytest.param(
+            [("X-Amz-Target", "Svc.Op"), ("Content-Type", "application/x-amz-json-1.1")],
+            id="a-fixed-header-sorts-after-the-signer-s",
+        ),
+        pytest.param([("zz-last", "1"), ("aa-first", " a  b ")], id="both-sides"),
+    ],
+)
+@pytest.mark.parametrize("token", [None, "IQoJb3JpZ2luX2VjEAoaCXVzLWVhc3QtMSJHMEUCIQ token"])
+@pytest.mark.parametrize("sha256_header", [False, True])
+def test_a_template_s_canonical_request_is_the_general_one(
+    headers: list[tuple[str, str]], token: str | None, sha256_header: bool
+) -> None:
+    """However the template renders its fixed headers (once, or merged per call), the
+    canonical request is the one built from every header at once."""
+    url = "https://cognito-sync.us-east-1.amazonaws.com/identitypools/p%3Aq/events?b=2&a=1"
+    credentials = Creds(session_token=token)
+    when = datetime(2026, 12, 2, 7, 30, tzinfo=UTC)
+    body = b'{"Events": {}}'
+    signed = sigv4.RequestTemplate(method="POST", url=url, headers=headers).sign(
+        body=body,
+        credentials=credentials,
+        region="us-east-1",
+        service="cognito-sync",
+        timestamp=when,
+        content_sha256_header=sha256_header,
+    )
+    every = [*headers, ("Host", "cognito-sync.us-east-1.amazonaws.com")]
+    every.append(("X-Amz-Date", "20261202T073000Z"))
+    if token:
+        every.append(("X-Amz-Security-Token", token))
+    if sha256_header:
+        every.append(("x-amz-content-sha256", sigv4.payload_hash(body)))
+    expected = sigv4.canonical_request(
+        method="POST",
+        path="/identitypools/p%3Aq/events",
+        query="b=2&a=1",
+        headers=every,
+        payload_hash=sigv4.payload_hash(body),
+    )
+    assert signed.canonical_request == expected
