@@ -26,7 +26,6 @@
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -443,6 +442,24 @@ def redact(text: str, secrets: Iterable[str | None]) -> str:
 
 
 _XML_FIELD = re.compile(r"<(Code|Message|RequestId)>([^<]*)</\1>")
+#: XML's five predefined entities (``&amp;`` last, so ``&amp;lt;`` stays ``&lt;``). Not
+#: html.unescape: HTML's entity table is a different vocabulary, and costs every client
+#: process a large import for an answer that is rare.
+_XML_ENTITIES: Final = (
+    ("&lt;", "<"),
+    ("&gt;", ">"),
+    ("&quot;", '"'),
+    ("&apos;", "'"),
+    ("&amp;", "&"),
+)
+
+
+def xml_text(value: str) -> str:
+    """The text of an XML element's character data, predefined entities replaced."""
+    if "&" in value:
+        for entity, char in _XML_ENTITIES:
+            value = value.replace(entity, char)
+    return value
 
 
 def _xml_fields(body: bytes) -> dict[str, str]:
@@ -453,7 +470,7 @@ def _xml_fields(body: bytes) -> dict[str, str]:
         return {}
     found: dict[str, str] = {}
     for name, value in _XML_FIELD.findall(text):
-        found.setdefault(name, html.unescape(value).strip())
+        found.setdefault(name, xml_text(value).strip())
     return found
 
 

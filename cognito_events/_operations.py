@@ -4,7 +4,6 @@ and the Lambda policy and STS calls that setting a working sync trigger needs.""
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -13,7 +12,7 @@ from urllib.parse import quote
 
 import attrs
 
-from ._errors import ServiceError, header_value, is_json_object, redact
+from ._errors import ServiceError, header_value, is_json_object, redact, xml_text
 from ._transport import HttpAnswer
 
 __all__ = [
@@ -127,7 +126,7 @@ def _parse_account(answer: HttpAnswer, secrets: Iterable[str | None]) -> str:
     """The 12-digit ``<Account>`` of a GetCallerIdentity answer (read without an XML parser:
     only that element matters, and a regular expression cannot be made to expand entities)."""
     found = _ACCOUNT_ELEMENT.search(answer[2])
-    account = html.unescape(found[1].decode("utf-8", errors="replace")) if found else ""
+    account = xml_text(found[1].decode("utf-8", errors="replace")) if found else ""
     if len(account) != 12 or not account.isascii() or not account.isdigit():
         raise _malformed("GetCallerIdentity", "XML with a 12-digit <Account>", answer, secrets)
     return account

@@ -374,3 +374,18 @@ def test_a_short_test_secret_does_not_mangle_messages() -> None:
     assert redact(text, ["b", "e3", None, ""]) == text
     long_secret = "b" * MIN_REDACTED_LENGTH
     assert redact(f"key {long_secret}.", [long_secret]) == "key <redacted>."
+
+
+@pytest.mark.parametrize(
+    ("raw", "text"),
+    [
+        ("plain", "plain"),
+        ("a &lt;b&gt; &quot;c&quot; &apos;d&apos; &amp; e", "a <b> \"c\" 'd' & e"),
+        ("&amp;lt; stays an escaped entity", "&lt; stays an escaped entity"),
+        ("&nbsp; is HTML, not XML", "&nbsp; is HTML, not XML"),
+    ],
+)
+def test_xml_character_data_is_unescaped_as_xml(raw: str, text: str) -> None:
+    from cognito_events._errors import xml_text
+
+    assert xml_text(raw) == text
