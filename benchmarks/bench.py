@@ -87,9 +87,19 @@ FORBIDDEN_OWN_PARTS = ("emulat", "server", "cli", "main", "__main__")
 
 
 def isolated_env(tmp: Path) -> dict[str, str]:
-    """The environment for every subprocess: no AWS config, no IMDS, no proxies."""
+    """The environment for every subprocess: no AWS config, no IMDS, no proxies, no CA
+    bundle variables (requests would stat a bundle path on every call of the contenders
+    that honour the environment, and the floor passes ``verify=True``: all run with
+    requests' defaults instead)."""
     drop_prefixes = ("AWS_", "BOTO_", "PYTHONPATH", "PYTHONSTARTUP", "COVERAGE_")
-    proxies = {"http_proxy", "https_proxy", "all_proxy", "no_proxy"}
+    proxies = {
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+        "no_proxy",
+        "requests_ca_bundle",
+        "curl_ca_bundle",
+    }
     env = {
         k: v
         for k, v in os.environ.items()
