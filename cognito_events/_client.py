@@ -362,7 +362,9 @@ class CognitoEventsClient:
         a second identical call makes no write. ``""`` is :meth:`remove_sync_trigger`.
 
         A function in another region or account than the pool raises ``ValidationError``
-        before anything is written; ``dry_run`` reads and plans but writes nothing.
+        before anything is written; ``dry_run`` reads and plans but writes nothing. When
+        the pool was bound to another function, the statement this tool added there for
+        the pool is removed after the rebinding (other statements stay).
         """
         if function_arn == "":
             return self.remove_sync_trigger(identity_pool_id, dry_run=dry_run)

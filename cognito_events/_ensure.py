@@ -192,6 +192,13 @@ def ours(statement: Mapping[str, Any], sid: str, source_arn: str, account: str) 
     )
 
 
+def has_our_statement(
+    document: Mapping[str, Any] | None, sid: str, source_arn: str, account: str
+) -> bool:
+    """Whether a policy holds the statement this tool adds for the pool (id and content)."""
+    return any(ours(item, sid, source_arn, account) for item in _statements(document))
+
+
 def _holds(condition: object, values: Mapping[str, str]) -> bool:
     """Whether a statement's conditions hold for the pool (unknown operators: they do not)."""
     if condition is None:
@@ -294,7 +301,7 @@ def plan_remove(
                 description=f"unbind SyncTrigger of {identity_pool_id} (was {binding})",
             )
         )
-        if any(ours(item, sid, source_arn, account) for item in _statements(policy)):
+        if has_our_statement(policy, sid, source_arn, account):
             changes.append(
                 Change(
                     action="remove-permission",

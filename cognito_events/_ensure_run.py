@@ -17,8 +17,10 @@ from ._ensure import (
     ACTION,
     PRINCIPAL,
     EnsureResult,
+    Change,
     TriggerCheck,
     check_items,
+    has_our_statement,
     ours,
     parse_function_arn,
     plan_ensure,
@@ -123,7 +125,10 @@ def ensure(
         except ValueError as exc:
             raise ValidationError([Problem("function_arn", str(exc))]) from None
 
-    changes = plan(policy)
+    # Rebinding: the statement this tool added for the pool on the function bound before
+    # lets Cognito Sync invoke a function it no longer calls; it goes, after the rebinding.
+    stale = _stale_statement(client, binding, function_arn, region, account, sid, source, grant)
+    changes = plan(policy) + stale
     result = EnsureResult(
         identity_pool_id=identity_pool_id,
         function_arn=function_arn,
@@ -163,7 +168,41 @@ def ensure(
             f"SyncTrigger of {identity_pool_id} reads back as {read_back or 'unset'!r} "
             f"after binding {function_arn}: another writer changed it; run again"
         )
+    if stale:
+        with contextlib.suppress(ResourceNotFoundError):  # removed meanwhile: fine
+            client.remove_permission(region, binding, sid)
     return result
+
+
+def _stale_statement(
+    client: Calls,
+    binding: str,
+    function_arn: str,
+    region: str,
+    account: str,
+    sid: str,
+    source: str,
+    grant: bool,
+) -> tuple[Change, ...]:
+    """The removal of our statement from the previously bound function, if it has one."""
+    if not grant or not binding or binding == function_arn:
+        return ()
+    parsed = parse_function_arn(binding)
+    if parsed is None or parsed[1] != region or parsed[2] != account:
+        return ()
+    try:
+        policy = client.get_policy(region, binding)
+    except ResourceNotFoundError:  # the function is gone, and its policy with it
+        return ()
+    if not has_our_statement(_document(policy), sid, source, account):
+        return ()
+    return (
+        Change(
+            action="remove-permission",
+            description=f"remove statement {sid} from the policy of {binding}, "
+            "which is no longer bound",
+        ),
+    )
 
 
 def remove(client: Calls, identity_pool_id: str, *, dry_run: bool) -> EnsureResult:

@@ -281,3 +281,37 @@ def test_a_second_conflict_is_raised(
         client.ensure_sync_trigger(pool, ARN)
     assert caught.value.code == "ResourceConflictException"
     assert client.get_cognito_events(pool) == {}  # not bound without its permission
+
+
+def test_rebinding_moves_the_statement_to_the_new_function(
+    emulator: Emulator, client: CognitoEventsClient, pool: str
+) -> None:
+    """The statement added for the pool on the function bound before goes with the
+    rebinding; statements of other pools on that function stay."""
+    new_arn = "arn:aws:lambda:us-east-1:123456789012:function:on-sync-v2"
+    emulator.add_lambda_function(new_arn, _handler)
+    other_pool = emulator.add_identity_pool()
+    client.ensure_sync_trigger(pool, ARN)
+    client.ensure_sync_trigger(other_pool, ARN)
+
+    planned = client.ensure_sync_trigger(pool, new_arn, dry_run=True)
+    assert [change.action for change in planned.changes] == [
+        "add-permission",
+        "set-binding",
+        "remove-permission",
+    ]
+    assert len(_boto3_policy(emulator)["Statement"]) == 2  # the dry run wrote nothing
+
+    moved = client.ensure_sync_trigger(pool, new_arn)
+    assert [change.action for change in moved.changes] == [
+        "add-permission",
+        "set-binding",
+        "remove-permission",
+    ]
+    [left] = _boto3_policy(emulator)["Statement"]
+    assert other_pool.split(":")[1] in left["Sid"]  # the other pool's statement stays
+    assert client.check_sync_trigger(pool).ok
+    assert client.check_sync_trigger(other_pool).ok
+    since = len(emulator.requests)
+    assert not client.ensure_sync_trigger(pool, new_arn).changed
+    assert WRITES.isdisjoint(_operations(emulator, since))
