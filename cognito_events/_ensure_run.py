@@ -16,8 +16,8 @@ import attrs
 from ._ensure import (
     ACTION,
     PRINCIPAL,
-    EnsureResult,
     Change,
+    EnsureResult,
     TriggerCheck,
     check_items,
     has_our_statement,
