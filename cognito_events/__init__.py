@@ -4,9 +4,10 @@
 ``SYNC_TRIGGER``) of an identity pool, and ``get_cognito_events`` reads the bindings.
 
 Importing the package is free: the names below are loaded, all together, the first time
-one of them is used. That keeps ``cognito_events.trigger`` (which runs inside Lambda) and
-the pytest plugin (loaded by every pytest run where the package is installed) from paying
-for requests and the client.
+one of them is used (the result classes of ``ensure``/``check`` apart, on their own first
+use). That keeps ``cognito_events.trigger`` (which runs inside Lambda) and the pytest
+plugin (loaded by every pytest run where the package is installed) from paying for
+requests and the client.
 """
 
 import importlib
@@ -114,14 +115,24 @@ _HOMES = {
 }
 
 
-def _load() -> None:
-    """Import every public name at once; classes report this module, as tracebacks show."""
+#: Homes loaded on their own, at the first use of one of their names: only
+#: ``ensure_sync_trigger``/``check_sync_trigger`` need them, so a client that sets and
+#: reads the trigger never pays for them.
+_ON_THEIR_OWN = frozenset({"._ensure"})
+
+
+def _load(name: str) -> None:
+    """Import ``name`` with every public name of its group (its own home when that is on
+    its own, else all the others); classes report this module, as tracebacks show."""
+    home = _HOMES[name]
+    wanted = {home} if home in _ON_THEIR_OWN else set(_HOMES.values()) - _ON_THEIR_OWN
     namespace = globals()
-    for name, home in _HOMES.items():
-        value = getattr(importlib.import_module(home, __name__), name)
-        if isinstance(value, type):
-            value.__module__ = __name__
-        namespace[name] = value
+    for each, where in _HOMES.items():
+        if where in wanted:
+            value = getattr(importlib.import_module(where, __name__), each)
+            if isinstance(value, type):
+                value.__module__ = __name__
+            namespace[each] = value
 
 
 if not typing.TYPE_CHECKING:  # type checkers see the imports above; a typo stays an error for them
@@ -129,7 +140,7 @@ if not typing.TYPE_CHECKING:  # type checkers see the imports above; a typo stay
     def __getattr__(name: str) -> object:
         if name not in _HOMES:
             raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        _load()
+        _load(name)
         return globals()[name]
 
     def __dir__() -> list[str]:

@@ -45,7 +45,7 @@ from ._operations import (
     Operation,
     PolicyAnswer,
 )
-from ._providers import check_credentials_source
+from ._providers import check_credentials_source, explicit_provider
 from ._retry import (
     DEFAULT_RETRY_POLICY,
     NO_RETRY_REFUND,
@@ -284,6 +284,8 @@ class CognitoEventsClient:
         self._retry_arg = retry
         self._quota = RetryQuota((retry or DEFAULT_RETRY_POLICY).retry_quota)
         self._explicit_credentials = credentials
+        # A wrapper, no I/O: what ``credentials=`` gives is asked for at each call.
+        self._credentials_provider = None if credentials is None else explicit_provider(credentials)
         self._state: _State | None = None
         self._owns_session = session is None
         self._session: requests.Session = session if session is not None else new_session()
@@ -431,8 +433,9 @@ class CognitoEventsClient:
         return state
 
     def _load_state(self) -> _State:
-        # The file parser and the credential sources stay out of import time.
-        from ._chain import make_provider
+        # The file parser stays out of import time, and the credential chain with its
+        # sources (processes, containers, instance metadata) out of any client given
+        # credentials=.
         from ._config import load_config
 
         environ = os.environ if self._environ is None else self._environ
@@ -442,7 +445,11 @@ class CognitoEventsClient:
             profile=self._profile,
             environ=environ,
         )
-        provider = make_provider(self._explicit_credentials, config=config, environ=environ)
+        provider = self._credentials_provider
+        if provider is None:
+            from ._chain import make_provider
+
+            provider = make_provider(None, config=config, environ=environ)
         retry = self._retry_arg
         if retry is None:
             retry = (

@@ -69,3 +69,24 @@ def test_first_use_loads_the_facade() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert result.stdout.split() == ["True", "cognito_events"]
+
+
+def test_a_client_given_credentials_loads_neither_the_chain_nor_ensure() -> None:
+    """What a set/get client with ``credentials=`` needs, and nothing more: no credential
+    sources (processes, containers, instance metadata), no ensure/check machinery."""
+    code = (
+        "import sys\n"
+        "from cognito_events import CognitoEventsClient, Credentials\n"
+        "client = CognitoEventsClient(region='us-east-1', endpoint_url='http://127.0.0.1:9',"
+        " credentials=Credentials('AKIDEXAMPLE', 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'),"
+        " environ={})\n"
+        "client.region\n"
+        "print(' '.join(m for m in ('cognito_events._chain', 'cognito_events._sources',"
+        " 'cognito_events._fetchers', 'cognito_events._ensure') if m in sys.modules))\n"
+        "import cognito_events\n"
+        "print(cognito_events.EnsureResult.__module__)"
+    )
+    result = subprocess.run(  # noqa: S603 - our own interpreter and code
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert result.stdout.split("\n")[:2] == ["", "cognito_events"]
