@@ -599,7 +599,7 @@ class CognitoEventsClient:
             headers[name] = value
         if body is not None:
             prepared.body = body
-            prepared.prepare_content_length(body)
+            headers["Content-Length"] = str(len(body))  # what prepare_content_length sets
         secrets = (credentials.session_token, credentials.secret_access_key, signed.signature)
         return prepared, secrets
 

@@ -25,6 +25,7 @@ What a ``requests.Session`` passed to the client contributes:
 
 from __future__ import annotations
 
+import functools
 import http.client
 import socket
 import ssl
@@ -232,9 +233,17 @@ def _read_body(response: requests.Response, max_bytes: int, deadline: float) -> 
             f"Content-Length {expected} is over the limit of {max_bytes} bytes; not read",
             retryable=False,
         )
+    read = _reader(response)
     parts: list[bytes] = []
     size = 0
-    for chunk in _raw_chunks(response, deadline):
+    while True:
+        if time.monotonic() >= deadline:
+            raise ReadTimeoutError(
+                "read timeout (the whole answer did not arrive in time)", retryable=True
+            )
+        chunk = read()  # at most one socket read
+        if not chunk:
+            break
         size += len(chunk)
         if size > max_bytes:
             raise ResponseTooLargeError(
@@ -247,29 +256,14 @@ def _read_body(response: requests.Response, max_bytes: int, deadline: float) -> 
     return b"".join(parts)
 
 
-def _raw_chunks(response: requests.Response, deadline: float) -> Iterator[bytes]:
-    """Pieces of the raw body, each from at most one socket read; stops at the deadline."""
+def _reader(response: requests.Response) -> Callable[[], bytes]:
+    """What reads the next piece of the raw body, never decoded: urllib3's ``read1``, or
+    for a custom adapter's response only what requests itself offers."""
     raw = response.raw
     if isinstance(raw, urllib3.BaseHTTPResponse):
-
-        def read() -> bytes:
-            return raw.read1(_READ_SIZE, decode_content=False)
-
-    else:  # a custom adapter's response: only what requests itself offers
-        pieces = response.iter_content(_READ_SIZE)
-
-        def read() -> bytes:
-            return next(pieces, b"")
-
-    while True:
-        if time.monotonic() >= deadline:
-            raise ReadTimeoutError(
-                "read timeout (the whole answer did not arrive in time)", retryable=True
-            )
-        chunk = read()
-        if not chunk:
-            return
-        yield chunk
+        return functools.partial(raw.read1, _READ_SIZE, decode_content=False)
+    pieces = response.iter_content(_READ_SIZE)
+    return functools.partial(next, pieces, b"")
 
 
 # Failures to build the request at all: sending it again cannot help.
