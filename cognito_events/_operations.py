@@ -82,7 +82,7 @@ def _parse_events(answer: HttpAnswer, secrets: Iterable[str | None]) -> dict[str
     content = answer[2]
     document: object
     try:
-        document = json.loads(content) if content else {}
+        document = json.loads(content.decode("utf-8")) if content else {}  # AWS sends UTF-8
     except (ValueError, RecursionError):
         document = None
     events = document.get("Events", {}) if is_json_object(document) else None
