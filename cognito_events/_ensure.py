@@ -9,11 +9,12 @@ only, then the binding). The client executes the plan; nothing here does I/O.
 from __future__ import annotations
 
 import fnmatch
-import re
 from collections.abc import Mapping
 from typing import Any, Final, Literal, TypeGuard
 
 import attrs
+
+from ._validation import parse_function_arn, pool_source_arn
 
 __all__ = [
     "PRINCIPAL",
@@ -24,10 +25,8 @@ __all__ = [
     "allows_pool",
     "check_items",
     "ours",
-    "parse_function_arn",
     "plan_ensure",
     "plan_remove",
-    "pool_arn",
     "statement_for",
     "statement_id",
 ]
@@ -38,11 +37,6 @@ ACTION: Final = "lambda:InvokeFunction"
 #: The prefix of the statement ids this tool adds (Lambda: ``[a-zA-Z0-9-_]+``, 1-100).
 STATEMENT_PREFIX: Final = "cognito-events-sync-trigger-"
 _INVOKE_ACTIONS: Final = frozenset({"lambda:invokefunction", "lambda:*", "*"})
-_FUNCTION_ARN: Final = re.compile(
-    r"arn:(aws[a-zA-Z-]*):lambda:([a-z0-9-]+):(\d{12}):function:([A-Za-z0-9_-]{1,64})"
-    r"(?::(\$LATEST|[A-Za-z0-9_-]{1,128}))?",
-    re.ASCII,
-)
 
 Action = Literal["add-permission", "set-binding", "remove-permission", "remove-binding"]
 
@@ -118,17 +112,6 @@ class TriggerCheck:
             "ok": self.ok,
             "items": [attrs.asdict(item) for item in self.items],
         }
-
-
-def parse_function_arn(arn: str) -> tuple[str, str, str] | None:
-    """``(partition, region, account)`` of a Lambda function ARN, or None."""
-    match = _FUNCTION_ARN.fullmatch(arn)
-    return None if match is None else (match[1], match[2], match[3])
-
-
-def pool_arn(partition: str, region: str, account: str, identity_pool_id: str) -> str:
-    """The pool's ARN as Cognito Sync passes it as ``aws:SourceArn`` when it invokes."""
-    return f"arn:{partition}:cognito-sync:{region}:{account}:identitypool/{identity_pool_id}"
 
 
 def statement_id(identity_pool_id: str) -> str:
@@ -350,7 +333,7 @@ def check_items(
             )
         )
         return tuple(items)
-    partition, region, function_account = parsed
+    partition, region, function_account = parsed.partition, parsed.region, parsed.account
     items.append(
         CheckItem(
             name="region",
@@ -389,7 +372,7 @@ def check_items(
             )
         )
     if function_found and account is not None:
-        source = pool_arn(partition, pool_region, account, identity_pool_id)
+        source = pool_source_arn(partition, pool_region, account, identity_pool_id)
         allowed = allows_pool(policy, source, account)
         items.append(
             CheckItem(

@@ -22,10 +22,8 @@ from ._ensure import (
     check_items,
     has_our_statement,
     ours,
-    parse_function_arn,
     plan_ensure,
     plan_remove,
-    pool_arn,
     statement_id,
 )
 from ._errors import (
@@ -36,7 +34,13 @@ from ._errors import (
     ValidationError,
 )
 from ._operations import PolicyAnswer
-from ._validation import SYNC_TRIGGER, check_events, check_identity_pool_id
+from ._validation import (
+    SYNC_TRIGGER,
+    check_events,
+    check_identity_pool_id,
+    parse_function_arn,
+    pool_source_arn,
+)
 
 __all__ = ["Calls", "check", "ensure", "remove"]
 
@@ -83,7 +87,7 @@ def ensure(
     region = client.region_of(identity_pool_id)
     parsed = parse_function_arn(function_arn)
     assert parsed is not None  # validated above
-    partition, function_region, function_account = parsed
+    partition, function_region, function_account = parsed.partition, parsed.region, parsed.account
     if function_region != region:
         raise ValidationError(
             [
@@ -107,7 +111,7 @@ def ensure(
                 )
             ]
         )
-    source = pool_arn(partition, region, account, identity_pool_id)
+    source = pool_source_arn(partition, region, account, identity_pool_id)
     sid = statement_id(identity_pool_id)
     policy = client.get_policy(region, function_arn) if grant else None
 
@@ -188,7 +192,7 @@ def _stale_statement(
     if not grant or not binding or binding == function_arn:
         return ()
     parsed = parse_function_arn(binding)
-    if parsed is None or parsed[1] != region or parsed[2] != account:
+    if parsed is None or parsed.region != region or parsed.account != account:
         return ()
     try:
         policy = client.get_policy(region, binding)
@@ -214,9 +218,9 @@ def remove(client: Calls, identity_pool_id: str, *, dry_run: bool) -> EnsureResu
     policy: PolicyAnswer | None = None
     source = account = ""
     parsed = parse_function_arn(binding) if binding else None
-    if parsed is not None and parsed[1] == region:
+    if parsed is not None and parsed.region == region:
         account = client.caller_account(region)
-        source = pool_arn(parsed[0], region, account, identity_pool_id)
+        source = pool_source_arn(parsed.partition, region, account, identity_pool_id)
         try:
             policy = client.get_policy(region, binding)
         except ResourceNotFoundError:  # the function is gone, and its policy with it
@@ -259,7 +263,7 @@ def check(client: Calls, identity_pool_id: str) -> TriggerCheck:
     parsed = parse_function_arn(binding) if binding else None
     if parsed is not None:
         account = client.caller_account(region)
-        if parsed[1] == region and parsed[2] == account:
+        if parsed.region == region and parsed.account == account:
             try:
                 policy = client.get_policy(region, binding)
                 found = True

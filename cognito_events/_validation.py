@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import TypeGuard, TypeVar
+from typing import NamedTuple, TypeGuard, TypeVar
 from urllib.parse import urlsplit
 
 from ._errors import Problem, RegionMismatch, ValidationError
@@ -16,13 +16,16 @@ from ._errors import Problem, RegionMismatch, ValidationError
 __all__ = [
     "EVENT_TYPES",
     "SYNC_TRIGGER",
+    "FunctionArn",
     "check_endpoint_url",
     "check_events",
     "check_identity_pool_id",
     "check_profile",
     "check_region",
     "endpoint_base",
+    "parse_function_arn",
     "pool_region",
+    "pool_source_arn",
     "validate_get",
     "validate_set",
 ]
@@ -37,8 +40,8 @@ _POOL_ID = re.compile(r"[\w-]+:[0-9a-f-]+", re.ASCII)
 _USER_POOL_ID = re.compile(r"[\w-]+_[0-9A-Za-z]+", re.ASCII)
 _REGION = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*", re.ASCII)
 _LAMBDA_ARN = re.compile(
-    r"arn:aws[a-zA-Z-]*:lambda:[a-z]{2}(?:-[a-z0-9]+)+-\d{1,2}:\d{12}:function:"
-    r"[A-Za-z0-9_-]{1,64}(?::(?:\$LATEST|[A-Za-z0-9_-]{1,128}))?",
+    r"arn:(aws[a-zA-Z-]*):lambda:([a-z]{2}(?:-[a-z0-9]+)+-\d{1,2}):(\d{12}):function:"
+    r"([A-Za-z0-9_-]{1,64})(?::(\$LATEST|[A-Za-z0-9_-]{1,128}))?",
     re.ASCII,
 )
 _SHOWN_CHARS = 80
@@ -166,6 +169,29 @@ def _close_event_type(name: str) -> str | None:
         lowered = {event.lower(): event for event in EVENT_TYPES}
         return lowered.get(name.lower())
     return matches[0]
+
+
+class FunctionArn(NamedTuple):
+    """The parts of a Lambda function ARN, as :func:`check_events` accepts it."""
+
+    partition: str
+    region: str
+    account: str
+    name: str
+    qualifier: str | None
+
+
+def parse_function_arn(arn: str) -> FunctionArn | None:
+    """The parts of a Lambda function ARN (with or without a version or alias), or None:
+    the one reading of these ARNs, for the client's ensure/check and the emulator alike."""
+    match = _LAMBDA_ARN.fullmatch(arn) if len(arn) <= MAX_ARN_LENGTH else None
+    return None if match is None else FunctionArn(*match.groups())
+
+
+def pool_source_arn(partition: str, region: str, account: str, identity_pool_id: str) -> str:
+    """The pool's ARN as Cognito Sync presents it as ``aws:SourceArn`` when it invokes a
+    function (the ``cognito-sync`` form; see docs/aws-setup.rst on the other one)."""
+    return f"arn:{partition}:cognito-sync:{region}:{account}:identitypool/{identity_pool_id}"
 
 
 def check_events(value: object, parameter: str = "events") -> list[Problem]:

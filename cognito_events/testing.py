@@ -47,11 +47,11 @@ from ._emulator import (
     RecordedRequest,
 )
 from ._emulator._server import check_clock_offset
-from ._emulator.services import cognito_identity, cognito_sync
+from ._emulator.services import cognito_identity
 from ._emulator.services import lambda_ as _lambda
 from ._emulator.services._common import ServiceError as EmulatorServiceError
 from ._errors import error_from_response
-from ._validation import check_region
+from ._validation import check_region, pool_source_arn
 
 __all__ = [
     "DEV_CREDENTIALS",
@@ -427,7 +427,7 @@ class Emulator:
         if parsed is None:
             raise ValueError(f"{function_arn!r} is not an unqualified Lambda function ARN")
         region = identity_pool_id.split(":", 1)[0]
-        return cognito_sync.pool_arn(region, self._account_id, identity_pool_id)
+        return pool_source_arn("aws", region, self._account_id, identity_pool_id)
 
     def new_identity(self, identity_pool_id: str | None = None) -> Identity:
         """A new unauthenticated identity of a registered pool (the first one when None)
@@ -502,7 +502,7 @@ class Emulator:
         parsed = _lambda.parse_function_arn(arn)
         if parsed is None:
             raise ValueError(f"{arn!r} is not an unqualified Lambda function ARN")
-        return parsed[0]
+        return parsed.region
 
     def _call(
         self,

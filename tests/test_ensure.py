@@ -15,15 +15,15 @@ from cognito_events._ensure import (
     ours,
     plan_ensure,
     plan_remove,
-    pool_arn,
     statement_for,
     statement_id,
 )
+from cognito_events._validation import parse_function_arn, pool_source_arn
 
 POOL = "us-east-1:0f7e2b2c-1111-2222-3333-444455556666"
 ACCOUNT = "123456789012"
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:on-sync"
-SOURCE = pool_arn("aws", "us-east-1", ACCOUNT, POOL)
+SOURCE = pool_source_arn("aws", "us-east-1", ACCOUNT, POOL)
 SID = statement_id(POOL)
 ADD = ["add-permission"]
 
@@ -57,10 +57,39 @@ def test_statement_id_matches_lambdas_pattern_and_length() -> None:
     assert len(longest) <= 100
 
 
-def test_pool_arn_is_what_the_emulator_checks() -> None:
-    from cognito_events._emulator.services.cognito_sync import pool_arn as emulator_pool_arn
+def test_the_pool_arn_is_the_cognito_sync_form() -> None:
+    assert SOURCE == (
+        "arn:aws:cognito-sync:us-east-1:123456789012:identitypool/"
+        "us-east-1:0f7e2b2c-1111-2222-3333-444455556666"
+    )
 
-    assert emulator_pool_arn("us-east-1", ACCOUNT, POOL) == SOURCE
+
+@pytest.mark.parametrize(
+    ("arn", "parts"),
+    [
+        (ARN, ("aws", "us-east-1", ACCOUNT, "on-sync", None)),
+        (ARN + ":live", ("aws", "us-east-1", ACCOUNT, "on-sync", "live")),
+        (
+            "arn:aws-us-gov:lambda:us-gov-west-1:123456789012:function:f:$LATEST",
+            ("aws-us-gov", "us-gov-west-1", ACCOUNT, "f", "$LATEST"),
+        ),
+        ("arn:aws:lambda:us-east-1:123456789012:layer:f", None),
+        ("arn:aws:lambda:us-east-1:12345:function:f", None),
+        (ARN + "x" * 300, None),
+    ],
+)
+def test_one_reading_of_function_arns_for_client_and_emulator(
+    arn: str, parts: tuple[str, ...] | None
+) -> None:
+    """The client's check (validation), ensure and the emulator read ARNs by one rule;
+    the emulator takes only unqualified ones."""
+    from cognito_events._emulator.services import lambda_
+    from cognito_events._validation import check_events
+
+    assert parse_function_arn(arn) == parts
+    assert (check_events({"SyncTrigger": arn}) == []) == (parts is not None)
+    unqualified = parts is not None and parts[4] is None
+    assert (lambda_.parse_function_arn(arn) is not None) == unqualified
 
 
 @pytest.mark.parametrize(

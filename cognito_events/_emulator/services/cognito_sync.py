@@ -23,7 +23,13 @@ import secrets
 from collections.abc import Mapping, Sequence
 from typing import Any, Final, TypedDict, TypeVar
 
-from ..._validation import EVENT_TYPES, POOL_ID_MAX_LENGTH, check_events, check_identity_pool_id
+from ..._validation import (
+    EVENT_TYPES,
+    POOL_ID_MAX_LENGTH,
+    check_events,
+    check_identity_pool_id,
+    pool_source_arn,
+)
 from ..._validation import pool_region as _pool_region
 from ...trigger import EVENT_TYPE, EVENT_VERSION, MalformedEventError, SyncTriggerEvent
 from ...trigger import check_output as _check_output
@@ -46,7 +52,7 @@ from ._common import (
     validation_message,
 )
 
-__all__ = ["LIMITS", "OPERATIONS", "pool_arn"]
+__all__ = ["LIMITS", "OPERATIONS"]
 
 _log = logging.getLogger("cognito_events.emulator")
 
@@ -71,11 +77,6 @@ class _Patch(TypedDict):
     Value: str | None
     SyncCount: int
     DeviceLastModifiedDate: float | None
-
-
-def pool_arn(region: str, account: str, identity_pool_id: str) -> str:
-    """The ARN Cognito Sync gives as ``aws:SourceArn`` when it invokes a trigger."""
-    return f"arn:aws:cognito-sync:{region}:{account}:identitypool/{identity_pool_id}"
 
 
 # -- validation -------------------------------------------------------------------------
@@ -547,7 +548,7 @@ def _run_trigger(
     )
     # The pool belongs to the emulator's account: a function of another account is not
     # allowed by a policy scoped to it, as in AWS.
-    source = pool_arn(region, context.account_id, pool_id)
+    source = pool_source_arn("aws", region, context.account_id, pool_id)
     try:
         result = lambda_.invoke_for_service(
             context,

@@ -26,6 +26,8 @@ from urllib.parse import quote, urlsplit
 import attrs
 
 from ... import sigv4
+from ..._validation import FunctionArn
+from ..._validation import parse_function_arn as parse_any_function_arn
 from ._common import (
     Answer,
     Context,
@@ -41,10 +43,6 @@ __all__ = ["Invocation", "add_function", "invoke_for_service", "resource_policy"
 
 _log = logging.getLogger("cognito_events.emulator")
 
-_FUNCTION_ARN: Final = re.compile(
-    r"arn:(aws[a-zA-Z-]*):lambda:([a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d):(\d{12}):function:"
-    r"([a-zA-Z0-9_-]{1,64})"
-)
 _NAME: Final = re.compile(
     r"(?:arn:(?:aws[a-zA-Z-]*)?:lambda:)?(?:(?:eusc-)?[a-z]{2}(?:(?:-gov)|(?:-iso(?:[a-z]?)))?-"
     r"[a-z]+-\d{1}:)?(?:\d{12}:)?(?:function:)?([a-zA-Z0-9-_\.]+)(?::(\$LATEST(?:\.PUBLISHED)?|"
@@ -61,10 +59,11 @@ _INVOKE_ACTIONS: Final = frozenset({"lambda:invokefunction", "lambda:*", "*"})
 _TIMEOUT_SECONDS: Final = 60.0
 
 
-def parse_function_arn(arn: str) -> tuple[str, str, str] | None:
-    """``(region, account, name)`` of an unqualified function ARN, or None."""
-    match = _FUNCTION_ARN.fullmatch(arn)
-    return None if match is None else (match[2], match[3], match[4])
+def parse_function_arn(arn: str) -> FunctionArn | None:
+    """The parts of an unqualified function ARN (the only kind the emulator registers),
+    read by the client's own rule; None for anything else."""
+    parsed = parse_any_function_arn(arn)
+    return None if parsed is None or parsed.qualifier is not None else parsed
 
 
 def add_function(context: Context, arn: str) -> None:
@@ -117,8 +116,8 @@ def _resolve(context: Context, request: Request) -> str:
         arn
         for arn in known
         if (parsed := parse_function_arn(arn)) is not None
-        and parsed[2] == short
-        and parsed[0] == request.region
+        and parsed.name == short
+        and parsed.region == request.region
         and (not base or arn.endswith(f":{base}:function:{short}"))
     ]
     if len(matches) != 1:
@@ -342,7 +341,7 @@ class LambdaContext:
 
     def __init__(self, arn: str, remaining: timedelta) -> None:
         parsed = parse_function_arn(arn)
-        self.function_name = parsed[2] if parsed is not None else arn
+        self.function_name = parsed.name if parsed is not None else arn
         self.function_version = "$LATEST"
         self.invoked_function_arn = arn
         self.memory_limit_in_mb = 128
@@ -392,7 +391,7 @@ def _forward(context: Context, arn: str, payload: bytes) -> Invocation:
     endpoint = context.lambda_endpoint
     assert endpoint is not None
     parsed = parse_function_arn(arn)
-    region = parsed[0] if parsed is not None else "us-east-1"
+    region = parsed.region if parsed is not None else "us-east-1"
     url = endpoint.rstrip("/") + f"/2015-03-31/functions/{quote(arn, safe='')}/invocations"
     signed = sigv4.sign_request(
         method="POST",
