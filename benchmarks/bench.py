@@ -9,6 +9,9 @@ server in another, and every cold-start run in a fresh interpreter. That keeps t
 process small, which matters because Linux carries the parent's peak RSS into a child's
 ``ru_maxrss`` across vfork+exec.
 
+Instructions per call are counted by callgrind when ``valgrind`` is on the PATH:
+unlike CPU seconds, the counts do not move with the host's load.
+
 Nothing leaves 127.0.0.1: endpoints point at the loopback server, credentials are passed
 explicitly, AWS config/credentials files point at empty temp files, IMDS is disabled and
 proxy variables are removed from the environment.
@@ -24,6 +27,8 @@ import importlib.util
 import itertools
 import json
 import os
+import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -328,13 +333,24 @@ def forbidden(mods: Sequence[str]) -> list[str]:
 # --------------------------------------------------------------------------------------
 
 
-def _make_contenders(url: str) -> dict[str, dict[str, Callable[[], object]]]:
-    import boto3
-    import botocore.config
-    import requests
+CONTENDERS = ("ours", "boto3", "floor")
 
+
+def _make_contenders(
+    url: str, names: Sequence[str] = CONTENDERS
+) -> dict[str, dict[str, Callable[[], object]]]:
+    """The set and get calls of each named contender, each checked once against the server."""
     contenders: dict[str, dict[str, Callable[[], object]]] = {}
+    if "ours" in names:
+        _add_ours(url, contenders)
+    if "boto3" in names:
+        _add_boto3(url, contenders)
+    if "floor" in names:
+        _add_floor(url, contenders)
+    return contenders
 
+
+def _add_ours(url: str, contenders: dict[str, dict[str, Callable[[], object]]]) -> None:
     try:
         from cognito_events import (
             SYNC_TRIGGER,
@@ -363,6 +379,11 @@ def _make_contenders(url: str) -> dict[str, dict[str, Callable[[], object]]]:
             "get": lambda: ours.get_cognito_events(next(ours_gets)),
         }
 
+
+def _add_boto3(url: str, contenders: dict[str, dict[str, Callable[[], object]]]) -> None:
+    import boto3
+    import botocore.config
+
     boto = boto3.client(
         "cognito-sync",
         region_name=REGION,
@@ -381,8 +402,12 @@ def _make_contenders(url: str) -> dict[str, dict[str, Callable[[], object]]]:
         "get": lambda: boto.get_cognito_events(IdentityPoolId=next(boto_gets)),
     }
 
-    # The floor: a prebuilt PreparedRequest per input, copied per call and sent with
-    # Session.send; public API only, no signing, no JSON, no validation.
+
+def _add_floor(url: str, contenders: dict[str, dict[str, Callable[[], object]]]) -> None:
+    """A prebuilt PreparedRequest per input, copied per call and sent with Session.send;
+    public API only, no signing, no JSON, no validation."""
+    import requests
+
     session = requests.Session()
     get_headers = {k: v for k, v in FLOOR_SIGNED_HEADERS.items() if k != "Content-Type"}
 
@@ -421,7 +446,6 @@ def _make_contenders(url: str) -> dict[str, dict[str, Callable[[], object]]]:
 
     assert json.loads(floor_get())["Events"] == GET_EVENTS
     contenders["floor"] = {"set": floor_set, "get": floor_get}
-    return contenders
 
 
 def _loop(fn: Callable[[], object], n: int) -> tuple[float, float]:
@@ -435,6 +459,9 @@ def _loop(fn: Callable[[], object], n: int) -> tuple[float, float]:
 
 
 def worker_percall(url: str, n: int, rounds: int, warmup: int) -> dict[str, Any]:
+    """Per round and operation, ``n`` calls of each contender back to back (the order
+    rotating from round to round), so that each round gives one ratio between contenders
+    measured at nearly the same time."""
     contenders = _make_contenders(url)
     for ops in contenders.values():
         for fn in ops.values():
@@ -448,12 +475,31 @@ def worker_percall(url: str, n: int, rounds: int, warmup: int) -> dict[str, Any]
     }
     for r in range(rounds):
         k = r % len(names)
-        for name in names[k:] + names[:k]:
-            for op in ("set", "get"):
+        for op in ("set", "get"):
+            for name in names[k:] + names[:k]:
                 cpu, wall = _loop(contenders[name][op], n)
                 out[name][op]["cpu"].append(cpu)
                 out[name][op]["wall"].append(wall)
     return out
+
+
+def worker_instructions(url: str, who: str, op: str, n: int, warmup: int) -> dict[str, Any]:
+    """Set up one contender, warm both its operations, then make ``n`` calls of ``op``.
+
+    Run under callgrind twice with different ``n``: the difference between the two
+    instruction totals, divided by the difference in calls, is the instructions per call,
+    with start-up and set-up cancelled out."""
+    contenders = _make_contenders(url, [who])
+    ops = contenders[who]
+    for fn in ops.values():
+        for _ in range(warmup):
+            fn()
+    gc.collect()
+    gc.freeze()
+    call = ops[op]
+    for _ in range(n):
+        call()
+    return {"who": who, "op": op, "n": n}
 
 
 # --------------------------------------------------------------------------------------
@@ -659,6 +705,62 @@ def run_worker(args: list[str], env: dict[str, str]) -> Any:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def measure_instructions(
+    url: str, env: dict[str, str], n: int, have_ours: bool
+) -> dict[str, dict[str, float]] | None:
+    """Instructions per call of each contender and operation, counted by callgrind.
+
+    Counts, unlike CPU seconds, do not move with the machine's load: the same program and
+    inputs give the same count within a fraction of a percent. Per contender three runs
+    (set-up and warm-up only; then ``n`` sets; then ``n`` gets), two at a time; None when
+    valgrind is not installed."""
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        return None
+    names = [c for c in CONTENDERS if have_ours or c != "ours"]
+    runs = [(who, op, count) for who in names for op, count in (("set", 0), ("set", n), ("get", n))]
+    instr_env = {**env, "PYTHONHASHSEED": "0"}
+    totals: dict[tuple[str, str, int], int] = {}
+    pending = list(runs)
+    running: list[tuple[tuple[str, str, int], subprocess.Popen[str]]] = []
+    while pending or running:
+        while pending and len(running) < 2:
+            key = pending.pop(0)
+            who, op, count = key
+            cmd = [
+                valgrind,
+                "--tool=callgrind",
+                "--callgrind-out-file=/dev/null",
+                sys.executable,
+                str(Path(__file__).resolve()),
+                "--worker=instructions",
+                f"--url={url}",
+                f"--who={who}",
+                f"--op={op}",
+                f"-n={count}",
+                "--warmup=50",
+            ]
+            proc = subprocess.Popen(
+                cmd,
+                env=instr_env,
+                cwd=str(ROOT),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            running.append((key, proc))
+        key, proc = running.pop(0)
+        _, err = proc.communicate()
+        found = re.search(r"Collected : (\d+)", err)
+        if proc.returncode != 0 or found is None:
+            raise RuntimeError(f"callgrind run {key} failed:\n{err[-2000:]}")
+        totals[key] = int(found.group(1))
+    return {
+        who: {op: (totals[(who, op, n)] - totals[(who, "set", 0)]) / n for op in ("set", "get")}
+        for who in names
+    }
+
+
 @dataclass
 class Target:
     name: str
@@ -708,7 +810,13 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     ap.add_argument("--quick", action="store_true", help="few iterations (smoke test)")
-    ap.add_argument("--worker", choices=["percall", "sigv4", "emulator"], help=argparse.SUPPRESS)
+    ap.add_argument(
+        "--worker",
+        choices=["percall", "sigv4", "emulator", "instructions"],
+        help=argparse.SUPPRESS,
+    )
+    ap.add_argument("--who", choices=CONTENDERS, help=argparse.SUPPRESS)
+    ap.add_argument("--op", choices=["set", "get"], help=argparse.SUPPRESS)
     ap.add_argument("--url", help=argparse.SUPPRESS)
     ap.add_argument("-n", type=int, default=0, help=argparse.SUPPRESS)
     ap.add_argument("--rounds", type=int, default=0, help=argparse.SUPPRESS)
@@ -717,6 +825,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args.worker == "percall":
         print(json.dumps(worker_percall(args.url, args.n, args.rounds, args.warmup)))
+        return 0
+    if args.worker == "instructions":
+        print(json.dumps(worker_instructions(args.url, args.who, args.op, args.n, args.warmup)))
         return 0
     if args.worker == "sigv4":
         print(json.dumps(worker_sigv4(args.n, args.rounds)))
@@ -729,7 +840,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from _server import ServerProcess
 
     quick = args.quick
-    n_calls, rounds, warmup = (300, 2, 50) if quick else (2000, 7, 200)
+    n_calls, rounds, warmup = (300, 2, 50) if quick else (700, 21, 200)
+    instr_n = 50 if quick else 400
     cold_runs, rss_runs = (5, 2) if quick else (21, 5)
     sig_n, sig_repeats = (500, 3) if quick else (5000, 7)
 
@@ -772,8 +884,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             percall_stats = srv.stop()
 
-        emu_n = 100 if quick else 500
-        print(f"emulator: {rounds} rounds x {emu_n} signed sets ...", flush=True)
+        print(f"instructions: callgrind, {instr_n} calls per op after set-up ...", flush=True)
+        with ServerProcess() as srv:
+            instr = measure_instructions(srv.url, env, instr_n, have_ours)
+            srv.stop()
+
+        emu_n, emu_rounds = (100, 2) if quick else (500, 7)
+        print(f"emulator: {emu_rounds} rounds x {emu_n} signed sets ...", flush=True)
         emu: dict[str, Any] = {}
         if have_ours:
             with ServerProcess() as srv:
@@ -782,7 +899,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         "--worker=emulator",
                         f"--url={srv.url}",
                         f"-n={emu_n}",
-                        f"--rounds={rounds}",
+                        f"--rounds={emu_rounds}",
                         f"--warmup={warmup}",
                     ],
                     env,
@@ -799,12 +916,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
     print(
         f"== 1. per call, one kept-alive connection ({rounds} rounds x {n_calls} calls; "
-        "median of per-round means)"
+        "medians over rounds; ratios are medians of per-round ratios)"
     )
     med = {
         c: {op: {k: statistics.median(v) * 1e6 for k, v in d.items()} for op, d in ops.items()}
         for c, ops in percall.items()
     }
+
+    def paired(c: str, other: str, op: str) -> float | None:
+        """The median over rounds of c's CPU per call divided by other's, same round."""
+        if c not in percall or other not in percall:
+            return None
+        mine, theirs = percall[c][op]["cpu"], percall[other][op]["cpu"]
+        return float(statistics.median(a / b for a, b in zip(mine, theirs, strict=True)))
+
     rows = []
     for op in ("set", "get"):
         for c in med:
@@ -816,24 +941,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                     f"{cpu:.1f}",
                     f"{min(cpus):.0f}-{max(cpus):.0f}",
                     f"{wall:.1f}",
-                    _r(_ratio(cpu, med["boto3"][op]["cpu"])),
-                    _r(_ratio(cpu, med["floor"][op]["cpu"])),
+                    _r(paired(c, "boto3", op)),
+                    _r(paired(c, "floor", op)),
                 ]
             )
-        ours_cpu = med["ours"][op]["cpu"] if "ours" in med else None
         targets.append(
-            Target(
-                f"{op}: ours CPU/call <= 0.5x boto3",
-                _ratio(ours_cpu, med["boto3"][op]["cpu"]),
-                0.5,
-            )
+            Target(f"{op}: ours CPU/call <= 0.5x boto3", paired("ours", "boto3", op), 0.5)
         )
         targets.append(
-            Target(
-                f"{op}: ours CPU/call <= 1.15x floor",
-                _ratio(ours_cpu, med["floor"][op]["cpu"]),
-                1.15,
-            )
+            Target(f"{op}: ours CPU/call <= 1.15x floor", paired("ours", "floor", op), 1.15)
         )
     print_table(
         [
@@ -847,6 +963,41 @@ def main(argv: Sequence[str] | None = None) -> int:
         rows,
     )
     print(f"   server: {percall_stats} (one connection per contender = keep-alive held)\n")
+
+    if instr is None:
+        print("== 1b. instructions per call: valgrind not found, not measured\n")
+    else:
+        print(
+            f"== 1b. instructions per call (callgrind; {instr_n} calls after set-up and "
+            "warm-up, minus a run without them)"
+        )
+        rows = []
+        for op in ("set", "get"):
+            for c, ops in instr.items():
+                rows.append(
+                    [
+                        f"{op}_cognito_events: {c}",
+                        f"{ops[op] / 1e3:.1f}",
+                        _r(_ratio(ops[op], instr.get("boto3", {}).get(op))),
+                        _r(_ratio(ops[op], instr.get("floor", {}).get(op))),
+                    ]
+                )
+            ours_instr = instr.get("ours", {}).get(op)
+            targets.append(
+                Target(
+                    f"{op}: ours instructions/call <= 0.5x boto3",
+                    _ratio(ours_instr, instr.get("boto3", {}).get(op)),
+                    0.5,
+                )
+            )
+            targets.append(
+                Target(
+                    f"{op}: ours instructions/call <= 1.15x floor",
+                    _ratio(ours_instr, instr.get("floor", {}).get(op)),
+                    1.15,
+                )
+            )
+        print_table(["contender", "k instructions/call", "vs boto3", "vs floor"], rows)
 
     print(
         f"== 2/3. cold start, fresh `python -I -c` processes ({cold_runs} interleaved runs; "
@@ -933,7 +1084,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
 
     if emu:
-        print(f"== 5. emulator ({rounds} rounds x {emu_n} signed sets; medians)")
+        print(f"== 5. emulator ({emu_rounds} rounds x {emu_n} signed sets; medians)")
         emu_rt = statistics.median(emu["emulator"]) * 1e6
         bare_rt = statistics.median(emu["bare"]) * 1e6
         start_ms = statistics.median(emu["start_ms"])
