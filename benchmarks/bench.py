@@ -334,6 +334,8 @@ def forbidden(mods: Sequence[str]) -> list[str]:
 
 
 CONTENDERS = ("ours", "boto3", "floor")
+#: Per-call targets, for CPU time and for instructions alike: ours <= limit x other.
+PER_CALL_LIMITS = (("boto3", 0.5), ("floor", 1.15))
 
 
 def _make_contenders(
@@ -458,17 +460,23 @@ def _loop(fn: Callable[[], object], n: int) -> tuple[float, float]:
     return (c1 - c0) / n, (w1 - w0) / n
 
 
-def worker_percall(url: str, n: int, rounds: int, warmup: int) -> dict[str, Any]:
-    """Per round and operation, ``n`` calls of each contender back to back (the order
-    rotating from round to round), so that each round gives one ratio between contenders
-    measured at nearly the same time."""
-    contenders = _make_contenders(url)
+def _warm_up(contenders: dict[str, dict[str, Callable[[], object]]], warmup: int) -> None:
+    """``warmup`` calls of every operation, then set-up objects (e.g. botocore's models)
+    moved out of the collector's way."""
     for ops in contenders.values():
         for fn in ops.values():
             for _ in range(warmup):
                 fn()
     gc.collect()
-    gc.freeze()  # setup objects (e.g. botocore's models) out of the collector's way
+    gc.freeze()
+
+
+def worker_percall(url: str, n: int, rounds: int, warmup: int) -> dict[str, Any]:
+    """Per round and operation, ``n`` calls of each contender back to back (the order
+    rotating from round to round), so that each round gives one ratio between contenders
+    measured at nearly the same time."""
+    contenders = _make_contenders(url)
+    _warm_up(contenders, warmup)
     names = list(contenders)
     out: dict[str, dict[str, dict[str, list[float]]]] = {
         c: {op: {"cpu": [], "wall": []} for op in ("set", "get")} for c in names
@@ -486,17 +494,12 @@ def worker_percall(url: str, n: int, rounds: int, warmup: int) -> dict[str, Any]
 def worker_instructions(url: str, who: str, op: str, n: int, warmup: int) -> dict[str, Any]:
     """Set up one contender, warm both its operations, then make ``n`` calls of ``op``.
 
-    Run under callgrind twice with different ``n``: the difference between the two
-    instruction totals, divided by the difference in calls, is the instructions per call,
-    with start-up and set-up cancelled out."""
+    Run under callgrind with ``n`` calls and with none: the difference between the two
+    instruction totals, divided by ``n``, is the instructions per call, with start-up and
+    set-up cancelled out."""
     contenders = _make_contenders(url, [who])
-    ops = contenders[who]
-    for fn in ops.values():
-        for _ in range(warmup):
-            fn()
-    gc.collect()
-    gc.freeze()
-    call = ops[op]
+    _warm_up(contenders, warmup)
+    call = contenders[who][op]
     for _ in range(n):
         call()
     return {"who": who, "op": op, "n": n}
@@ -718,6 +721,7 @@ def measure_instructions(
     if valgrind is None:
         return None
     names = [c for c in CONTENDERS if have_ours or c != "ours"]
+    # ("set", 0) is the base run: set-up and warm-up, no measured call of either operation.
     runs = [(who, op, count) for who in names for op, count in (("set", 0), ("set", n), ("get", n))]
     instr_env = {**env, "PYTHONHASHSEED": "0"}
     totals: dict[tuple[str, str, int], int] = {}
@@ -945,12 +949,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                     _r(paired(c, "floor", op)),
                 ]
             )
-        targets.append(
-            Target(f"{op}: ours CPU/call <= 0.5x boto3", paired("ours", "boto3", op), 0.5)
-        )
-        targets.append(
-            Target(f"{op}: ours CPU/call <= 1.15x floor", paired("ours", "floor", op), 1.15)
-        )
+        for other, limit in PER_CALL_LIMITS:
+            targets.append(
+                Target(f"{op}: ours CPU/call <= {limit}x {other}", paired("ours", other, op), limit)
+            )
     print_table(
         [
             "contender",
@@ -982,21 +984,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                         _r(_ratio(ops[op], instr.get("floor", {}).get(op))),
                     ]
                 )
-            ours_instr = instr.get("ours", {}).get(op)
-            targets.append(
-                Target(
-                    f"{op}: ours instructions/call <= 0.5x boto3",
-                    _ratio(ours_instr, instr.get("boto3", {}).get(op)),
-                    0.5,
+            for other, limit in PER_CALL_LIMITS:
+                targets.append(
+                    Target(
+                        f"{op}: ours instructions/call <= {limit}x {other}",
+                        _ratio(instr.get("ours", {}).get(op), instr.get(other, {}).get(op)),
+                        limit,
+                    )
                 )
-            )
-            targets.append(
-                Target(
-                    f"{op}: ours instructions/call <= 1.15x floor",
-                    _ratio(ours_instr, instr.get("floor", {}).get(op)),
-                    1.15,
-                )
-            )
         print_table(["contender", "k instructions/call", "vs boto3", "vs floor"], rows)
 
     print(
